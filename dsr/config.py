@@ -1,0 +1,294 @@
+"""One typed Settings object, read from rightsbot.toml and RIGHTSBOT_* environment variables.
+
+`load_settings(path, environ)` is the only way in: every entry point calls it once and passes
+the parts down. A wrong, unknown or missing key fails at start with the key and the file named.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shlex
+import subprocess
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from dsr.errors import ConfigError
+
+ENV_PREFIX = "RIGHTSBOT_"
+
+
+@dataclass(frozen=True)
+class OrganisationSettings:
+    name: str = "Example Ltd"
+    reply_from: str = "info@example.org"
+    reply_name: str = "Example Ltd privacy team"
+    # Other addresses that are us: mail from them is never answered (loop guard).
+    own_addresses: tuple[str, ...] = ()
+    regulator_name: str = "the Information Commissioner's Office (ICO)"
+    regulator_url: str = "https://ico.org.uk/make-a-complaint/"
+    staff_address: str = ""
+    # A folder whose <lang>/<kind>.txt.j2 files override the shipped reply templates.
+    template_dir: str = ""
+
+
+@dataclass(frozen=True)
+class InboxSettings:
+    kind: Literal["maildir", "imap"] = "maildir"
+    path: Path = Path("var/mail")
+    host: str = ""
+    port: int = 993
+    security: Literal["ssl", "starttls", "none"] = "ssl"
+    user: str = ""
+    password: str = ""
+    password_command: str = ""
+    folder: str = "INBOX"
+    idle: bool = True
+    poll_interval: int = 60
+    batch_size: int = 200
+    timeout: float = 30.0
+    ca_file: str = ""
+
+
+@dataclass(frozen=True)
+class OutgoingSettings:
+    kind: Literal["folder", "smtp"] = "folder"
+    path: Path = Path("var/outbox")
+    host: str = ""
+    port: int = 587
+    security: Literal["ssl", "starttls", "none"] = "starttls"
+    user: str = ""
+    password: str = ""
+    password_command: str = ""
+    timeout: float = 30.0
+    ca_file: str = ""
+    send_interval: int = 15
+    max_attempts: int = 10
+    # At most this many automatic mails to one address per day: no loop can run away.
+    per_recipient_daily_limit: int = 5
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = "sqlite:///var/rightsbot.sqlite3"
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    host: str = "127.0.0.1"
+    port: int = 8025
+    secret_key: str = ""
+    secret_key_command: str = ""
+    base_url: str = ""
+
+
+@dataclass(frozen=True)
+class ClassifierSettings:
+    model_path: str = ""
+    # A label at or above request_threshold opens a ticket and acknowledges it; at or above
+    # triage_threshold (but below request) it opens a needs-triage ticket with no reply.
+    request_threshold: float = 0.5
+    triage_threshold: float = 0.2
+
+
+@dataclass(frozen=True)
+class DeadlineSettings:
+    policy: Literal["uk", "eu", "nl"] = "uk"
+
+
+@dataclass(frozen=True)
+class Settings:
+    organisation: OrganisationSettings = field(default_factory=OrganisationSettings)
+    inbox: InboxSettings = field(default_factory=InboxSettings)
+    outgoing: OutgoingSettings = field(default_factory=OutgoingSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    web: WebSettings = field(default_factory=WebSettings)
+    classifier: ClassifierSettings = field(default_factory=ClassifierSettings)
+    deadlines: DeadlineSettings = field(default_factory=DeadlineSettings)
+    log_level: str = "INFO"
+    source: str = "<defaults>"
+
+    @property
+    def our_addresses(self) -> frozenset[str]:
+        own = {a.lower() for a in self.organisation.own_addresses}
+        own.add(self.organisation.reply_from.lower())
+        if self.inbox.user and "@" in self.inbox.user:
+            own.add(self.inbox.user.lower())
+        return frozenset(own)
+
+
+SECTIONS: dict[str, type[Any]] = {
+    f.name: f.type if isinstance(f.type, type) else typing.get_type_hints(Settings)[f.name]
+    for f in dataclasses.fields(Settings)
+    if f.name not in ("log_level", "source")
+}
+
+
+def load_settings(path: Path | None, environ: Mapping[str, str]) -> Settings:
+    """Read `path` (may be missing when None), overlay RIGHTSBOT_<SECTION>__<KEY>, validate."""
+    source = str(path) if path else "<defaults>"
+    raw: dict[str, Any] = {}
+    if path is not None:
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: config file not found (run `rightsbot init`)") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    raw = _overlay_environment(raw, environ, source)
+    base_dir = path.parent.resolve() if path else Path.cwd()
+    return _build(raw, source, base_dir)
+
+
+def _overlay_environment(raw: dict[str, Any], environ: Mapping[str, str], source: str) -> dict[str, Any]:
+    merged = {k: (dict(v) if isinstance(v, dict) else v) for k, v in raw.items()}
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or name == ENV_PREFIX + "CONFIG":
+            continue
+        rest = name[len(ENV_PREFIX):].lower()
+        if rest == "log_level":
+            merged["log_level"] = value
+            continue
+        section, sep, key = rest.partition("__")
+        if not sep or section not in SECTIONS:
+            raise ConfigError(f"environment variable {name}: unknown setting (expected "
+                              f"{ENV_PREFIX}<SECTION>__<KEY>, sections: {', '.join(SECTIONS)})")
+        merged.setdefault(section, {})[key] = _EnvString(value)
+    return merged
+
+
+class _EnvString(str):
+    """A value from the environment: converted to the field's type, not taken as-is."""
+
+
+def _build(raw: dict[str, Any], source: str, base_dir: Path) -> Settings:
+    unknown = set(raw) - set(SECTIONS) - {"log_level"}
+    if unknown:
+        key = sorted(unknown)[0]
+        raise ConfigError(f"{source}: unknown key '{key}' (sections: {', '.join(SECTIONS)})")
+    parts: dict[str, Any] = {}
+    for section, cls in SECTIONS.items():
+        table = raw.get(section, {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"{source}: '{section}' must be a table ([{section}])")
+        parts[section] = _build_section(cls, section, table, source, base_dir)
+    log_level = str(raw.get("log_level", "INFO")).upper()
+    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(f"{source}: log_level must be DEBUG, INFO, WARNING or ERROR")
+    settings = Settings(**parts, log_level=log_level, source=source)
+    _check_required(settings)
+    return _resolve_secrets(settings)
+
+
+def _build_section(cls: type[Any], section: str, table: dict[str, Any], source: str,
+                   base_dir: Path) -> Any:
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    for key in table:
+        if key not in names:
+            raise ConfigError(f"{source}: unknown key '{section}.{key}' "
+                              f"(known: {', '.join(sorted(names))})")
+    values = {}
+    for key, value in table.items():
+        values[key] = _coerce(value, hints[key], f"{section}.{key}", source)
+        if hints[key] is Path and not values[key].is_absolute():
+            values[key] = base_dir / values[key]
+    if section == "database":
+        url = values.get("url", DatabaseSettings.url)
+        values["url"] = _absolute_sqlite_url(url, base_dir)
+    elif hints.get("path") is Path and "path" not in values:
+        values["path"] = base_dir / getattr(cls, "path")
+    return cls(**values)
+
+
+def _absolute_sqlite_url(url: str, base_dir: Path) -> str:
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+        return prefix + str(base_dir / url[len(prefix):])
+    return url
+
+
+def _coerce(value: Any, hint: Any, key: str, source: str) -> Any:
+    from_env = isinstance(value, _EnvString)
+    origin = typing.get_origin(hint)
+    try:
+        if origin is Literal:
+            allowed = typing.get_args(hint)
+            if value not in allowed:
+                raise ValueError(f"must be one of {', '.join(map(repr, allowed))}")
+            return str(value)
+        if origin in (tuple, types.GenericAlias) or hint == tuple[str, ...]:
+            if from_env:
+                value = [v.strip() for v in value.split(",") if v.strip()]
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ValueError("must be a list of strings")
+            return tuple(value)
+        if hint is bool:
+            if from_env:
+                if value.lower() in ("1", "true", "yes", "on"):
+                    return True
+                if value.lower() in ("0", "false", "no", "off"):
+                    return False
+            if not isinstance(value, bool):
+                raise ValueError("must be true or false")
+            return value
+        if hint is int:
+            if isinstance(value, bool):
+                raise ValueError("must be a whole number")
+            return int(value)
+        if hint is float:
+            if isinstance(value, bool):
+                raise ValueError("must be a number")
+            return float(value)
+        if hint is Path:
+            if not isinstance(value, str):
+                raise ValueError("must be a path string")
+            return Path(value).expanduser()
+        if hint is str:
+            if not isinstance(value, str):
+                raise ValueError("must be a string")
+            return str(value)
+    except ValueError as exc:
+        origin_text = "environment" if from_env else source
+        raise ConfigError(f"{origin_text}: '{key}' {exc} (got {value!r})") from None
+    raise ConfigError(f"{source}: '{key}' has an unsupported type")  # pragma: no cover
+
+
+def _check_required(settings: Settings) -> None:
+    src = settings.source
+    if settings.inbox.kind == "imap":
+        for key in ("host", "user"):
+            if not getattr(settings.inbox, key):
+                raise ConfigError(f"{src}: 'inbox.{key}' is required when inbox.kind = \"imap\"")
+    if settings.outgoing.kind == "smtp" and not settings.outgoing.host:
+        raise ConfigError(f"{src}: 'outgoing.host' is required when outgoing.kind = \"smtp\"")
+    if "@" not in settings.organisation.reply_from:
+        raise ConfigError(f"{src}: 'organisation.reply_from' must be an email address")
+    if not 0 < settings.classifier.triage_threshold <= settings.classifier.request_threshold <= 1:
+        raise ConfigError(f"{src}: 'classifier.triage_threshold' must be > 0 and <= "
+                          "'classifier.request_threshold' <= 1")
+
+
+def _resolve_secrets(settings: Settings) -> Settings:
+    """Run password_command / secret_key_command once, at start-up."""
+    def secret(section: str, obj: Any, value_key: str, command_key: str) -> Any:
+        command = getattr(obj, command_key)
+        if not command or getattr(obj, value_key):
+            return obj
+        try:
+            done = subprocess.run(shlex.split(command), capture_output=True, text=True,
+                                  timeout=30, check=True)
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise ConfigError(f"{settings.source}: '{section}.{command_key}' failed: {exc}") from None
+        return dataclasses.replace(obj, **{value_key: done.stdout.strip()})
+
+    return dataclasses.replace(
+        settings,
+        inbox=secret("inbox", settings.inbox, "password", "password_command"),
+        outgoing=secret("outgoing", settings.outgoing, "password", "password_command"),
+        web=secret("web", settings.web, "secret_key", "secret_key_command"),
+    )

@@ -1,0 +1,21 @@
+"""The error types every part of rightsbot shares."""
+
+
+class DsrError(Exception):
+    """Base of every error rightsbot raises on purpose."""
+
+
+class ConfigError(DsrError):
+    """The configuration is wrong; raised at start-up only, naming the key and the file."""
+
+
+class TransientError(DsrError):
+    """Retry later: a refused connection, SMTP 4xx, a locked database, a full disk."""
+
+
+class UnusableMessage(DsrError):
+    """The email itself is the problem (no sender, not a message at all)."""
+
+
+class IllegalTransition(DsrError):
+    """A ticket was asked to move to a state its current state does not allow."""

@@ -1,0 +1,1 @@
+"""rightsbot's input side: mail sources, MIME parsing, screening, threading, the pipeline."""

@@ -1,0 +1,249 @@
+"""One incoming message through every step, in one transaction, recorded exactly once.
+
+Steps run in order until one returns a Disposition. The message row (raw bytes, source key,
+outcome) is written in the same unit of work as everything the steps did, so a crash at any
+point leaves either nothing (the source offers the message again) or the whole outcome.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from classifier import NOT_REQUEST, REQUEST, Classification, Classifier
+from dsr import casework
+from dsr.config import Settings
+from dsr.errors import TransientError
+from dsr.store import Store, find_duplicate, is_our_message_id, is_recorded, utcnow
+from dsr.tickets import Disposition, MailboxState, MailMessage, Ticket, TicketState
+from intake import guards, mime
+from intake.matching import match_ticket
+from intake.mime import ParsedMessage
+from responders.replies import queue_acknowledgement
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SourceCursor:
+    """Where a mail source got to; saved with the outcome (IMAP: UIDVALIDITY and UID)."""
+
+    mailbox: str
+    uidvalidity: int
+    uid: int
+
+
+@dataclass(frozen=True)
+class Incoming:
+    source_key: str
+    raw: bytes
+    received_at: datetime            # naive UTC
+    cursor: SourceCursor | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    disposition: Disposition
+    ticket_ref: str | None = None
+    reason: str = ""
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+    classifier: Classifier
+    clock: Callable[[], datetime] = utcnow
+
+
+@dataclass
+class Work:
+    """The message in hand while the steps run; lives for one process() call."""
+
+    incoming: Incoming
+    session: Session
+    services: Services
+    now: datetime
+    sha256: str
+    parsed: ParsedMessage | None = None
+    ticket: Ticket | None = None
+    classification: Classification | None = None
+    reason: str = ""
+    summary: dict[str, object] = field(default_factory=dict)
+
+
+Step = Callable[[Work], Disposition | None]
+
+
+def parse(work: Work) -> Disposition | None:
+    """Raw bytes -> work.parsed; a message with no usable sender is UNUSABLE (kept, unanswered)."""
+    work.parsed = mime.parse(work.incoming.raw)
+    work.summary = {"defects": list(work.parsed.defects[:20]),
+                    "attachments": [a.__dict__ for a in work.parsed.attachments[:50]],
+                    "html_only": work.parsed.html_only}
+    if not work.parsed.sender:
+        work.reason = "no sender address" if work.incoming.raw.strip() else "empty message"
+        return Disposition.UNUSABLE
+    return None
+
+
+def drop_duplicates(work: Work) -> Disposition | None:
+    """Same bytes, or same Message-ID from the same sender, already recorded: re-polls are safe."""
+    assert work.parsed is not None
+    earlier = find_duplicate(work.session, work.sha256, work.parsed.message_id, work.parsed.sender)
+    if earlier is None:
+        return None
+    work.reason = f"same as message #{earlier.id}"
+    work.summary["duplicate_of"] = earlier.id
+    return Disposition.DUPLICATE
+
+
+def drop_machine_mail(work: Work) -> Disposition | None:
+    """Bounces, auto-replies, lists and our own mail open nothing and are never answered."""
+    assert work.parsed is not None
+    reason = guards.screen_reason(work.parsed, work.services.settings.our_addresses)
+    if reason is None and work.parsed.message_id and is_our_message_id(
+            work.session, [work.parsed.message_id]):
+        reason = "own_mail"
+    if reason is None:
+        return None
+    work.reason = reason
+    work.ticket = match_ticket(work.session, work.parsed)  # kept with its ticket, for the record
+    return Disposition.IGNORED
+
+
+def join_thread(work: Work) -> Disposition | None:
+    """A reply to an existing ticket joins it, and is not classified as a new request."""
+    assert work.parsed is not None
+    ticket = match_ticket(work.session, work.parsed)
+    if ticket is None:
+        return None
+    work.ticket = ticket
+    casework.add_event(work.session, ticket, "message_received", work.now,
+                       detail={"from_requester": work.parsed.sender == ticket.requester_email})
+    return Disposition.APPENDED
+
+
+def classify(work: Work) -> Disposition | None:
+    assert work.parsed is not None
+    work.classification = work.services.classifier.classify(work.parsed.subject, work.parsed.text)
+    if work.classification.decision == NOT_REQUEST:
+        return Disposition.NOT_REQUEST
+    return None
+
+
+def open_ticket(work: Work) -> Disposition | None:
+    assert work.parsed is not None and work.classification is not None
+    verdict = work.classification
+    confident = verdict.decision == REQUEST
+    new = casework.NewTicket(
+        requester_email=work.parsed.sender, requester_name=work.parsed.sender_name,
+        language=verdict.language, received_at=work.incoming.received_at,
+        kinds=verdict.labels, decision=verdict.decision, subject=work.parsed.subject,
+        state=TicketState.RECEIVED if confident else TicketState.NEEDS_TRIAGE,
+        scores=verdict.scores, evidence={k: list(v) for k, v in verdict.evidence.items()},
+        model_version=verdict.model_version,
+    )
+    work.ticket = casework.open_ticket(work.session, new, work.services.settings.deadlines.policy,
+                                       work.now)
+    if confident:
+        queue_acknowledgement(work.session, work.services.settings, work.ticket, work.parsed,
+                              work.now)
+    return Disposition.OPENED
+
+
+STEPS: tuple[Step, ...] = (
+    parse,              # raw bytes -> work.parsed; no sender -> UNUSABLE
+    drop_duplicates,    # already recorded -> DUPLICATE
+    drop_machine_mail,  # bounce, auto-reply, list, our own mail -> IGNORED
+    join_thread,        # reply to a ticket -> APPENDED
+    classify,           # not a request -> NOT_REQUEST
+    open_ticket,        # ticket + acknowledgement in the outbox -> OPENED
+)
+
+
+def process(incoming: Incoming, services: Services) -> Outcome:
+    """Run the steps and record the outcome; TransientError means: nothing stored, retry later."""
+    sha256 = hashlib.sha256(incoming.raw).hexdigest()
+    try:
+        with services.store.unit_of_work() as session:
+            if is_recorded(session, incoming.source_key):
+                return Outcome(Disposition.DUPLICATE, reason="source key already recorded")
+            work = Work(incoming, session, services, services.clock(), sha256)
+            disposition = Disposition.NOT_REQUEST
+            for step in STEPS:
+                result = step(work)
+                if result is not None:
+                    disposition = result
+                    break
+            _record(session, work, disposition)
+            outcome = Outcome(disposition, work.ticket.ref if work.ticket else None, work.reason)
+    except TransientError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - quarantine, never stall the batch
+        step_name = getattr(exc, "__traceback__", None) and _failed_step(exc)
+        log.error("source=%s step=%s failed: %s", incoming.source_key, step_name,
+                  type(exc).__name__, exc_info=log.isEnabledFor(logging.DEBUG))
+        outcome = _quarantine(incoming, services, sha256, f"{type(exc).__name__}: {exc}"[:2000])
+    log.info("source=%s disposition=%s ticket=%s reason=%s", incoming.source_key,
+             outcome.disposition.value, outcome.ticket_ref or "-", outcome.reason or "-")
+    return outcome
+
+
+def _record(session: Session, work: Work, disposition: Disposition) -> None:
+    parsed = work.parsed
+    if work.classification is not None:
+        work.summary["classification"] = work.classification.as_json()
+    keep_raw = disposition is not Disposition.DUPLICATE  # the original already holds the bytes
+    session.add(MailMessage(
+        direction="in", source_key=work.incoming.source_key,
+        message_id=parsed.message_id if parsed else None, sha256=work.sha256,
+        raw=work.incoming.raw if keep_raw else b"", size=len(work.incoming.raw),
+        received_at=work.incoming.received_at,
+        sender=parsed.sender if parsed else "", sender_name=parsed.sender_name if parsed else "",
+        subject=parsed.subject if parsed else "",
+        language=work.classification.language if work.classification else "",
+        disposition=disposition.value, reason=work.reason, summary=work.summary,
+        ticket=work.ticket, created_at=work.now,
+    ))
+    _advance_cursor(session, work.incoming.cursor)
+
+
+def _advance_cursor(session: Session, cursor: SourceCursor | None) -> None:
+    if cursor is None:
+        return
+    state = session.get(MailboxState, cursor.mailbox)
+    if state is None:
+        state = MailboxState(name=cursor.mailbox, uidvalidity=cursor.uidvalidity, last_uid=0)
+        session.add(state)
+    if state.uidvalidity == cursor.uidvalidity and cursor.uid > state.last_uid:
+        state.last_uid = cursor.uid
+
+
+def _quarantine(incoming: Incoming, services: Services, sha256: str, error: str) -> Outcome:
+    """Keep the raw bytes and the error where staff can see and retry them."""
+    with services.store.unit_of_work() as session:
+        session.add(MailMessage(
+            direction="in", source_key=incoming.source_key, message_id=None, sha256=sha256,
+            raw=incoming.raw, size=len(incoming.raw), received_at=incoming.received_at,
+            disposition=Disposition.FAILED.value, reason="processing failed", error=error,
+            summary={}, created_at=services.clock(),
+        ))
+        _advance_cursor(session, incoming.cursor)
+    return Outcome(Disposition.FAILED, reason="processing failed")
+
+
+def _failed_step(exc: BaseException) -> str:
+    tb = exc.__traceback__
+    names = {s.__name__ for s in STEPS}
+    found = "record"
+    while tb is not None:
+        if tb.tb_frame.f_code.co_name in names:
+            found = tb.tb_frame.f_code.co_name
+        tb = tb.tb_next
+    return found

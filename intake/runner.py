@@ -1,0 +1,118 @@
+"""Drive a mail source through the pipeline: one pass, or an IDLE/poll loop for `run`."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from dsr.errors import TransientError
+from dsr.store import release_lease, take_lease, utcnow
+from dsr.tickets import MailboxState
+from intake.maildir import MaildirSource
+from intake.mailbox import ImapMailbox
+from intake.pipeline import Services, process
+
+log = logging.getLogger(__name__)
+LEASE_SECONDS = 300
+HOLDER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class PassResult:
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def __str__(self) -> str:
+        return ", ".join(f"{k}={v}" for k, v in sorted(self.counts.items())) or "nothing new"
+
+
+def poll_maildir(source: MaildirSource, services: Services) -> PassResult:
+    result = PassResult()
+    for incoming, path in source.messages():
+        outcome = process(incoming, services)  # TransientError: stop; the file stays in new/
+        result.counts[outcome.disposition.value] += 1
+        source.mark_seen_by_us(path)
+    return result
+
+
+def poll_imap(mailbox: ImapMailbox, services: Services) -> PassResult:
+    """One pass over the folder; the caller holds the lease and has connected."""
+    result = PassResult()
+    with services.store.unit_of_work() as session:
+        state = session.get(MailboxState, mailbox.name)
+        if state is None:
+            state = MailboxState(name=mailbox.name, uidvalidity=mailbox.uidvalidity, last_uid=0)
+            session.add(state)
+        elif state.uidvalidity == 0:
+            state.uidvalidity = mailbox.uidvalidity  # first pass over this folder
+        elif state.uidvalidity != mailbox.uidvalidity:
+            # RFC 3501: old UIDs mean nothing now. Start over; content hashes catch the
+            # messages we already handled, so nothing is answered twice.
+            log.warning("mailbox=%s UIDVALIDITY changed %s -> %s: rescanning",
+                        mailbox.name, state.uidvalidity, mailbox.uidvalidity)
+            state.uidvalidity, state.last_uid = mailbox.uidvalidity, 0
+        last_uid = state.last_uid
+    for incoming in mailbox.new_messages(last_uid, services.settings.inbox.batch_size):
+        outcome = process(incoming, services)
+        result.counts[outcome.disposition.value] += 1
+    with services.store.unit_of_work() as session:
+        state = session.get(MailboxState, mailbox.name)
+        if state is not None:
+            state.last_success_at = utcnow()
+    return result
+
+
+def poll_once(services: Services) -> PassResult:
+    """One pass over the configured inbox (Maildir or IMAP)."""
+    inbox = services.settings.inbox
+    if inbox.kind == "maildir":
+        return poll_maildir(MaildirSource(inbox.path), services)
+    mailbox = ImapMailbox(inbox)
+    if not take_lease(services.store, mailbox.name, HOLDER, LEASE_SECONDS, utcnow()):
+        log.info("mailbox=%s is being polled by another worker; skipping", mailbox.name)
+        return PassResult()
+    try:
+        mailbox.connect()
+        return poll_imap(mailbox, services)
+    finally:
+        mailbox.close()
+        release_lease(services.store, mailbox.name, HOLDER)
+
+
+def watch_imap(services: Services, stop: threading.Event) -> None:
+    """Keep one IMAP connection: IDLE where offered, else poll; reconnect with backoff."""
+    inbox = services.settings.inbox
+    backoff = 1.0
+    while not stop.is_set():
+        mailbox = ImapMailbox(inbox)
+        try:
+            if not take_lease(services.store, mailbox.name, HOLDER, LEASE_SECONDS, utcnow()):
+                stop.wait(30)
+                continue
+            mailbox.connect()
+            log.info("mailbox=%s connected (idle=%s)", mailbox.name, inbox.idle)
+            backoff = 1.0
+            idle = inbox.idle and mailbox.has_idle()
+            while not stop.is_set():
+                result = poll_imap(mailbox, services)
+                if result.counts:
+                    log.info("mailbox=%s pass: %s", mailbox.name, result)
+                take_lease(services.store, mailbox.name, HOLDER, LEASE_SECONDS, utcnow())
+                if idle:
+                    # RFC 2177: re-issue IDLE at least every 29 minutes.
+                    mailbox.wait_for_news(min(inbox.poll_interval, 25 * 60))
+                else:
+                    stop.wait(inbox.poll_interval)
+        except TransientError as exc:
+            log.error("mailbox=%s %s; retrying in %.0fs", mailbox.name, exc, backoff)
+            stop.wait(backoff)
+            backoff = min(backoff * 2, 300.0)
+        finally:
+            mailbox.close()
+    release_lease(services.store, ImapMailbox(inbox).name, HOLDER)
+
+

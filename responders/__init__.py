@@ -1,0 +1,1 @@
+"""Outgoing mail: templated replies rendered into the outbox, then delivered with retries."""

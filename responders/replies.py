@@ -1,0 +1,110 @@
+"""Which reply a ticket gets, in the requester's language, queued with loop safety."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from dsr import casework
+from dsr.config import Settings
+from dsr.tickets import Ticket
+from responders.compose import build_message, new_message_id, render, template_language
+from responders.outbox import queue, sent_today
+
+log = logging.getLogger(__name__)
+
+RIGHT_NAMES: dict[str, dict[str, str]] = {
+    "en": {"access": "access to your personal data (a copy and information about its use)",
+           "rectification": "correction of your personal data",
+           "erasure": "erasure of your personal data",
+           "objection": "objection to the processing of your personal data, including direct marketing",
+           "restriction": "restriction of the processing of your personal data",
+           "withdrawal": "withdrawal of your consent",
+           "portability": "a copy of your data in a portable format",
+           "complaint": "a complaint about how we handle personal data"},
+    "nl": {"access": "inzage in uw persoonsgegevens (een kopie en informatie over het gebruik)",
+           "rectification": "correctie van uw persoonsgegevens",
+           "erasure": "verwijdering van uw persoonsgegevens",
+           "objection": "bezwaar tegen de verwerking van uw persoonsgegevens, ook voor direct marketing",
+           "restriction": "beperking van de verwerking van uw persoonsgegevens",
+           "withdrawal": "intrekking van uw toestemming",
+           "portability": "uw gegevens in een overdraagbaar formaat",
+           "complaint": "een klacht over hoe wij met persoonsgegevens omgaan"},
+    "de": {"access": "Auskunft über Ihre personenbezogenen Daten (Kopie und Informationen)",
+           "rectification": "Berichtigung Ihrer personenbezogenen Daten",
+           "erasure": "Löschung Ihrer personenbezogenen Daten",
+           "objection": "Widerspruch gegen die Verarbeitung Ihrer Daten, auch zu Werbezwecken",
+           "restriction": "Einschränkung der Verarbeitung Ihrer Daten",
+           "withdrawal": "Widerruf Ihrer Einwilligung",
+           "portability": "Ihre Daten in einem übertragbaren Format",
+           "complaint": "eine Beschwerde über unseren Umgang mit personenbezogenen Daten"},
+    "fr": {"access": "l'accès à vos données personnelles (copie et informations sur leur usage)",
+           "rectification": "la rectification de vos données personnelles",
+           "erasure": "l'effacement de vos données personnelles",
+           "objection": "l'opposition au traitement de vos données, y compris la prospection",
+           "restriction": "la limitation du traitement de vos données",
+           "withdrawal": "le retrait de votre consentement",
+           "portability": "vos données dans un format portable",
+           "complaint": "une réclamation sur notre traitement des données personnelles"},
+}
+MONTHS = {
+    "en": "January February March April May June July August September October November December",
+    "nl": "januari februari maart april mei juni juli augustus september oktober november december",
+    "de": "Januar Februar März April Mai Juni Juli August September Oktober November Dezember",
+    "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
+}
+
+
+def long_date(day: date, language: str) -> str:
+    months = MONTHS.get(language, MONTHS["en"]).split()
+    return f"{day.day} {months[day.month - 1]} {day.year}"
+
+
+def ticket_context(settings: Settings, ticket: Ticket, language: str) -> dict[str, Any]:
+    names = RIGHT_NAMES.get(language, RIGHT_NAMES["en"])
+    org = settings.organisation
+    return {
+        "ref": ticket.ref, "name": ticket.requester_name, "rights": [names[k] for k in ticket.kinds],
+        "received": long_date(ticket.received_at.date(), language),
+        "due": long_date(ticket.due_on, language), "organisation": org.name,
+        "regulator_name": org.regulator_name, "regulator_url": org.regulator_url,
+        "reply_from": org.reply_from,
+    }
+
+
+def queue_reply(session: Session, settings: Settings, ticket: Ticket, kind: str, now: datetime,
+                in_reply_to: str | None = None, references: tuple[str, ...] = (),
+                extra: dict[str, Any] | None = None, actor: str = casework.SYSTEM) -> bool:
+    """Render `kind` for the ticket's requester into the outbox; False if the loop limit hit."""
+    recipient = ticket.requester_email
+    limit = settings.outgoing.per_recipient_daily_limit
+    if sent_today(session, recipient, now) >= limit:
+        casework.add_event(session, ticket, "reply_suppressed", now, actor,
+                           {"kind": kind, "why": f"more than {limit} automatic mails in 24 h"})
+        log.warning("ticket=%s reply %s suppressed by the per-recipient limit", ticket.ref, kind)
+        return False
+    override = settings.organisation.template_dir
+    language = template_language(kind, ticket.language, override)
+    context = ticket_context(settings, ticket, language) | (extra or {})
+    subject, body = render(kind, language, context, override)
+    org = settings.organisation
+    domain = org.reply_from.rsplit("@", 1)[1]
+    message = build_message(
+        sender=org.reply_from, sender_name=org.reply_name, recipient=recipient,
+        recipient_name=ticket.requester_name, subject=f"[{ticket.ref}] {subject}", body=body,
+        message_id=new_message_id(domain, f"{ticket.ref}.{kind}"), language=language,
+        in_reply_to=in_reply_to, references=references, now=now)
+    item = queue(session, ticket, kind, message, now)
+    casework.add_event(session, ticket, "reply_queued", now, actor,
+                       {"kind": kind, "language": language, "message_id": item.message_id})
+    return True
+
+
+def queue_acknowledgement(session: Session, settings: Settings, ticket: Ticket, request: Any,
+                          now: datetime) -> bool:
+    """The acknowledgement for a newly opened ticket, threaded onto the request."""
+    return queue_reply(session, settings, ticket, "acknowledgement", now,
+                       in_reply_to=request.message_id, references=tuple(request.references))

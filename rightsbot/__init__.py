@@ -1,0 +1,1 @@
+"""The rightsbot command line: builds Settings and wires the parts together."""

@@ -1,0 +1,5 @@
+import sys
+
+from rightsbot.cli import main
+
+sys.exit(main())

@@ -1,0 +1,414 @@
+"""`rightsbot` command line: one Settings per invocation, the parts wired here and only here."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import secrets
+import signal
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from dsr.config import Settings, load_settings
+from dsr.errors import ConfigError, TransientError
+from dsr.logs import configure_logging
+
+log = logging.getLogger("rightsbot")
+EX_TEMPFAIL = 75  # sysexits.h: the MTA keeps the message and tries again later
+EX_CONFIG = 78
+
+CONFIG_TEMPLATE = """\
+# rightsbot configuration. Every key can also come from the environment as
+# RIGHTSBOT_<SECTION>__<KEY> (for example RIGHTSBOT_INBOX__PASSWORD), and secrets
+# from a command (password_command, secret_key_command). Relative paths are
+# relative to this file.
+
+[organisation]
+name = "Example Ltd"
+reply_from = "info@example.org"        # acknowledgements come from this address
+reply_name = "Example Ltd privacy team"
+# own_addresses = ["privacy@example.org"]   # never answer mail from these
+regulator_name = "the Information Commissioner's Office (ICO)"
+regulator_url = "https://ico.org.uk/make-a-complaint/"
+
+[inbox]
+kind = "maildir"                        # "maildir" (embedded default) or "imap"
+path = "var/mail"                       # drop .eml files into var/mail/new
+poll_interval = 5                       # seconds between passes (IMAP without IDLE too)
+# kind = "imap"
+# host = "imap.example.org"
+# port = 993
+# security = "ssl"                      # "ssl", "starttls" or "none"
+# user = "info@example.org"
+# password_command = "pass show rightsbot/imap"
+# folder = "INBOX"
+
+[outgoing]
+kind = "folder"                         # "folder" (embedded default) or "smtp"
+path = "var/outbox"                     # one .eml file per outgoing message
+# kind = "smtp"
+# host = "smtp.example.org"
+# port = 587
+# security = "starttls"
+# user = "info@example.org"
+# password_command = "pass show rightsbot/smtp"
+
+[database]
+url = "sqlite:///var/rightsbot.sqlite3"  # or postgresql+psycopg://user@host/rightsbot
+
+[web]
+host = "127.0.0.1"
+port = 8025
+secret_key = "{secret}"
+
+[classifier]
+request_threshold = 0.5
+triage_threshold = 0.2
+
+[deadlines]
+policy = "uk"                           # "uk" (ICO) or "eu"/"nl" (Regulation 1182/71)
+"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "init":
+            return cmd_init(args)
+        settings = _settings(args)
+        configure_logging(settings.log_level)
+        return int(args.handler(args, settings))
+    except ConfigError as exc:
+        print(f"rightsbot: configuration error: {exc}", file=sys.stderr)
+        return EX_CONFIG
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rightsbot", description=__doc__)
+    parser.add_argument("--config", type=Path, help="config file (default: $RIGHTSBOT_CONFIG "
+                        "or ./rightsbot.toml)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("init", help="write rightsbot.toml if missing and create/upgrade the database")
+    p = sub.add_parser("run", help="poller + sender + web view until Ctrl-C")
+    p.set_defaults(handler=cmd_run)
+    p = sub.add_parser("poll", help="one pass over the inbox, then deliver the outbox")
+    p.add_argument("--once", action="store_true", required=True)
+    p.set_defaults(handler=cmd_poll)
+    p = sub.add_parser("ingest", help="process .eml files or one message on stdin (MTA pipe)")
+    p.add_argument("files", nargs="*", default=["-"])
+    p.add_argument("--received", help="receipt time (ISO 8601) for backlog imports")
+    p.set_defaults(handler=cmd_ingest)
+    p = sub.add_parser("classify", help="labels, scores, evidence; no side effects")
+    p.add_argument("files", nargs="*", default=["-"])
+    p.add_argument("--jsonl", action="store_true",
+                   help='JSON lines {"id","subject","body"} in, one verdict per line out')
+    p.set_defaults(handler=cmd_classify)
+    p = sub.add_parser("tickets", help="list tickets")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_tickets)
+    p = sub.add_parser("train", help="rebuild the classifier from classifier/examples")
+    p.set_defaults(handler=cmd_train)
+    p = sub.add_parser("evaluate", help="score the classifier on the held-out split")
+    p.set_defaults(handler=cmd_evaluate)
+    return parser
+
+
+def _config_path(args: argparse.Namespace) -> tuple[Path, bool]:
+    if args.config:
+        return args.config, True
+    if os.environ.get("RIGHTSBOT_CONFIG"):
+        return Path(os.environ["RIGHTSBOT_CONFIG"]), True
+    return Path("rightsbot.toml"), False
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    path, explicit = _config_path(args)
+    if not path.exists() and not explicit:
+        return load_settings(None, os.environ)
+    return load_settings(path, os.environ)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    path, _ = _config_path(args)
+    if not path.exists():
+        path.write_text(CONFIG_TEMPLATE.format(secret=secrets.token_urlsafe(32)), encoding="utf-8")
+        os.chmod(path, 0o600)
+        print(f"wrote {path}")
+    try:
+        settings = load_settings(path, os.environ)
+    except ConfigError as exc:
+        print(f"rightsbot: configuration error: {exc}", file=sys.stderr)
+        return EX_CONFIG
+    configure_logging(settings.log_level)
+    from intake.maildir import MaildirSource
+
+    if settings.inbox.kind == "maildir":
+        MaildirSource(settings.inbox.path).ensure()
+    if settings.outgoing.kind == "folder":
+        settings.outgoing.path.mkdir(parents=True, exist_ok=True)
+    _store(settings)
+    print(f"database ready: {_redact(settings.database.url)}")
+    return 0
+
+
+def _redact(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _store(settings: Settings):  # type: ignore[no-untyped-def]
+    from dsr.store import Store
+
+    store = Store(settings.database.url)
+    store.migrate()
+    return store
+
+
+def _services(settings: Settings):  # type: ignore[no-untyped-def]
+    import classifier
+    from intake.pipeline import Services
+
+    model = classifier.load(settings.classifier.model_path or None,
+                            settings.classifier.request_threshold,
+                            settings.classifier.triage_threshold)
+    return Services(settings=settings, store=_store(settings), classifier=model)
+
+
+def _deliver(services) -> int:  # type: ignore[no-untyped-def]
+    from responders.outbox import send_pending
+
+    return send_pending(services.store, services.settings.outgoing,
+                        services.settings.organisation.reply_from)
+
+
+def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
+    from intake.runner import poll_once
+
+    services = _services(settings)
+    try:
+        result = poll_once(services)
+    except TransientError as exc:
+        log.error("poll stopped: %s (nothing lost; the next pass retries)", exc)
+        _deliver(services)
+        return EX_TEMPFAIL
+    sent = _deliver(services)
+    log.info("pass done: %s; sent %d", result, sent)
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    """Exit 0 for every message stored (garbage too), 75 when one could not be stored."""
+    import hashlib
+
+    from intake.pipeline import Incoming, process
+
+    received = _parse_received(args.received)
+    try:
+        services = _services(settings)
+    except TransientError as exc:
+        log.error("cannot open the database: %s", exc)
+        return EX_TEMPFAIL
+    status = 0
+    for name in args.files:
+        try:
+            raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+        except OSError as exc:
+            log.error("cannot read %s: %s", name, exc)
+            status = EX_TEMPFAIL if name == "-" else max(status, 1)
+            continue
+        key = f"pipe:{hashlib.sha256(raw).hexdigest()}"
+        try:
+            process(Incoming(key, raw, received or _now()), services)
+        except TransientError as exc:
+            log.error("source=%s not stored: %s", key, exc)
+            status = EX_TEMPFAIL
+    try:
+        _deliver(services)
+    except TransientError as exc:
+        log.warning("outbox not delivered now: %s", exc)
+    return status
+
+
+def _parse_received(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"--received {value!r} is not an ISO 8601 date/time") from None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    return parsed
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def cmd_classify(args: argparse.Namespace, settings: Settings) -> int:
+    import classifier
+    from intake.mime import parse
+
+    model = classifier.load(settings.classifier.model_path or None,
+                            settings.classifier.request_threshold,
+                            settings.classifier.triage_threshold)
+    if args.jsonl:
+        return _classify_jsonl(model, args.files)
+    for name in args.files:
+        raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+        parsed = parse(raw)
+        verdict = model.classify(parsed.subject, parsed.text)
+        print(json.dumps({"file": name, **verdict.as_json()}, ensure_ascii=False))
+    return 0
+
+
+def _classify_jsonl(model, files: list[str]) -> int:  # type: ignore[no-untyped-def]
+    def rows() -> Iterator[dict[str, object]]:
+        for name in files:
+            handle = sys.stdin if name == "-" else open(name, encoding="utf-8")  # noqa: SIM115
+            with handle:
+                for number, line in enumerate(handle, 1):
+                    if not line.strip():
+                        continue
+                    try:
+                        row = json.loads(line)
+                        if not isinstance(row, dict):
+                            raise ValueError("not an object")
+                    except ValueError as exc:
+                        log.error("%s:%d: not a JSON object (%s); skipped", name, number, exc)
+                        continue
+                    yield row
+
+    pending: list[dict[str, object]] = []
+
+    def mails() -> Iterator[tuple[str, str]]:
+        for row in rows():
+            pending.append(row)
+            yield str(row.get("subject") or ""), str(row.get("body") or "")
+
+    out = sys.stdout
+    for verdict in model.classify_many(mails(), batch_size=128):
+        row = pending.pop(0)
+        payload = verdict.as_json()
+        payload.pop("model_version", None)
+        out.write(json.dumps({"id": row.get("id"), **payload}, ensure_ascii=False) + "\n")
+    out.flush()
+    return 0
+
+
+def cmd_tickets(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlalchemy import select
+
+    from dsr.tickets import Ticket
+
+    store = _store(settings)
+    with store.unit_of_work() as session:
+        rows = [{
+            "reference": t.ref, "state": t.state, "rights": t.kinds,
+            "requester": t.requester_email, "name": t.requester_name, "language": t.language,
+            "received": t.received_at.isoformat(timespec="seconds") + "Z",
+            "deadline": t.due_on.isoformat(), "decision": t.decision,
+        } for t in session.execute(select(Ticket).order_by(Ticket.due_on, Ticket.id)).scalars()]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    for r in rows:
+        print(f"{r['reference']}  {r['state']:<18} {r['deadline']}  {','.join(r['rights']) or '-':<28}"
+              f" {r['language']}  {r['requester']}")
+    if not rows:
+        print("no tickets yet")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
+    import time
+
+    from classifier.train import print_progress, train
+
+    started = time.monotonic()
+    train(progress=print_progress)
+    print(f"trained in {time.monotonic() - started:.1f}s")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    import classifier
+    from classifier.evaluate import format_report, heldout_report
+
+    model = classifier.load(settings.classifier.model_path or None,
+                            settings.classifier.request_threshold,
+                            settings.classifier.triage_threshold)
+    print(format_report(heldout_report(model)))
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from waitress.server import create_server
+
+    from intake.runner import poll_once, watch_imap
+    from web import create_app
+
+    services = _services(settings)
+    stop = threading.Event()
+    scheduler = BackgroundScheduler(timezone="UTC")
+    job_defaults = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 60}
+
+    def poll_job() -> None:
+        try:
+            result = poll_once(services)
+            if result.counts:
+                log.info("inbox pass: %s", result)
+        except TransientError as exc:
+            log.error("inbox pass stopped: %s (retried next pass)", exc)
+
+    def send_job() -> None:
+        try:
+            _deliver(services)
+        except TransientError as exc:
+            log.error("outbox pass stopped: %s (retried next pass)", exc)
+
+    watcher = None
+    if settings.inbox.kind == "imap":
+        watcher = threading.Thread(target=watch_imap, args=(services, stop), name="imap",
+                                   daemon=True)
+        watcher.start()
+    else:
+        scheduler.add_job(poll_job, "interval", seconds=settings.inbox.poll_interval,
+                          id="poll", next_run_time=datetime.now(UTC), **job_defaults)
+    scheduler.add_job(send_job, "interval", seconds=settings.outgoing.send_interval, id="send",
+                      next_run_time=datetime.now(UTC), **job_defaults)
+    scheduler.start()
+    app = create_app(settings)
+    server = create_server(app, host=settings.web.host, port=settings.web.port, threads=8)
+
+    def shutdown(signum: int, _frame: object) -> None:
+        log.info("signal %d: finishing the message in hand, then stopping", signum)
+        stop.set()
+        server.close()
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    log.info("web view on http://%s:%d/ ; inbox %s ; outgoing %s", settings.web.host,
+             settings.web.port, settings.inbox.kind, settings.outgoing.kind)
+    try:
+        server.run()
+    except (OSError, ValueError):
+        if not stop.is_set():
+            raise
+    finally:
+        stop.set()
+        scheduler.shutdown(wait=True)
+        if watcher is not None:
+            watcher.join(timeout=30)
+        services.store.dispose()
+    return 0

@@ -53,9 +53,17 @@ class Store:
         config.set_main_option("script_location", str(MIGRATIONS))
         config.attributes["connection_url"] = self.url
         try:
-            with self.engine.begin() as connection:
-                config.attributes["connection"] = connection
-                command.upgrade(config, "head")
+            with self.engine.connect() as connection:
+                sqlite = self.engine.dialect.name == "sqlite"
+                if sqlite:
+                    # Batch migrations rebuild tables; SQLite must not enforce foreign keys
+                    # meanwhile, and the pragma only works outside a transaction.
+                    connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+                with connection.begin():
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, "head")
+                if sqlite:
+                    connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
         except OperationalError as exc:
             raise TransientError(f"database unavailable: {exc.orig}") from exc
 
@@ -73,14 +81,18 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            # Let SQLAlchemy, not the sqlite3 module, open transactions, so that DDL in a
+            # migration is transactional too (the module would autocommit it).
+            dbapi_connection.isolation_level = None
             # WAL lets the web view read while the bot writes; a busy timeout turns short
             # lock waits into waits rather than errors.
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=15000")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.close()
+            for pragma in ("journal_mode=WAL", "busy_timeout=15000", "foreign_keys=ON",
+                           "synchronous=NORMAL"):
+                dbapi_connection.execute(f"PRAGMA {pragma}")
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(connection: Any) -> None:
+            connection.exec_driver_sql("BEGIN")
     return engine
 
 

@@ -183,6 +183,25 @@ class Ticket(Base):
     subject: Mapped[str] = mapped_column(String(1000), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+    # Deadline bookkeeping: due_on is the effective date the queue sorts by; the statutory
+    # date is counted from receipt; the clock may start later (UK Art. 12A) or pause.
+    statutory_due_on: Mapped[date | None] = mapped_column(Date)
+    clock_started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    paused_since: Mapped[datetime | None] = mapped_column(DateTime)
+    paused_days: Mapped[int] = mapped_column(Integer, default=0)
+    extension_months: Mapped[int] = mapped_column(Integer, default=0)
+    extension_reason: Mapped[str] = mapped_column(Text, default="")
+    complaint_ack_due_on: Mapped[date | None] = mapped_column(Date)
+    # Identity: unverified | requested | verified | not_needed
+    identity_state: Mapped[str] = mapped_column(String(20), default="unverified")
+    identity_verified_at: Mapped[datetime | None] = mapped_column(DateTime)
+    identity_note: Mapped[str] = mapped_column(Text, default="")
+    # Signals for staff: authentication results, third party, forwarding service, repeats.
+    signals: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    assignee: Mapped[str] = mapped_column(String(100), default="")
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    outcome_reason: Mapped[str] = mapped_column(Text, default="")
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
 
     rights: Mapped[list[TicketRight]] = relationship(
         back_populates="ticket", cascade="all, delete-orphan", order_by="TicketRight.kind")
@@ -241,6 +260,58 @@ class OutboxItem(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     ticket: Mapped[Ticket | None] = relationship()
+
+
+class StaffUser(Base):
+    """A person who logs in to the web view; the password is an Argon2id hash."""
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(10), default="staff")  # staff | admin
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class VerificationToken(Base):
+    """A single-use identity check: only the hash of the code is stored, with its expiry."""
+
+    __tablename__ = "verification_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Suppression(Base):
+    """An address that objected to direct marketing (Art. 21(3)): never market to it again."""
+
+    __tablename__ = "suppressions"
+
+    address: Mapped[str] = mapped_column(String(320), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(40))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class LabelFeedback(Base):
+    """Staff corrected a ticket's labels: kept as a future training example."""
+
+    __tablename__ = "label_feedback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    labels_before: Mapped[list[Any]] = mapped_column(default=list)
+    labels_after: Mapped[list[Any]] = mapped_column(default=list)
+    actor: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class MailboxState(Base):

@@ -51,6 +51,9 @@ def open_ticket(session: Session, new: NewTicket, policy: str, now: datetime) ->
         model_version=new.model_version, subject=new.subject, created_at=now, updated_at=now,
     )
     ticket.rights = [TicketRight(kind=k) for k in sorted(set(new.kinds))]
+    from dsr.lifecycle import start_ticket
+
+    start_ticket(ticket, policy)
     session.add(ticket)
     session.flush()
     add_event(session, ticket, "opened", now, SYSTEM, {

@@ -50,6 +50,16 @@ RIGHT_NAMES: dict[str, dict[str, str]] = {
            "portability": "vos données dans un format portable",
            "complaint": "une réclamation sur notre traitement des données personnelles"},
 }
+REFUSAL_TEXT: dict[str, dict[str, str]] = {
+    "en": {"manifestly_unfounded": "the request is manifestly unfounded",
+           "manifestly_excessive": "the request is manifestly excessive",
+           "identity_not_confirmed": "we could not confirm your identity",
+           "exemption": "an exemption in data protection law applies"},
+    "nl": {"manifestly_unfounded": "het verzoek kennelijk ongegrond is",
+           "manifestly_excessive": "het verzoek buitensporig is",
+           "identity_not_confirmed": "wij uw identiteit niet konden vaststellen",
+           "exemption": "een uitzondering in de privacywetgeving van toepassing is"},
+}
 MONTHS = {
     "en": "January February March April May June July August September October November December",
     "nl": "januari februari maart april mei juni juli augustus september oktober november december",

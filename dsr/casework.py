@@ -49,6 +49,9 @@ def open_ticket(session: Session, new: NewTicket, policy: str, now: datetime) ->
         due_on=due_on(new.received_at.date(), policy), decision=new.decision,
         scores=dict(new.scores), evidence={k: list(v) for k, v in new.evidence.items()},
         model_version=new.model_version, subject=new.subject, created_at=now, updated_at=now,
+        # Column defaults apply only at flush; the deadline rules need the values now.
+        paused_days=0, extension_months=0, extension_reason="", identity_state="unverified",
+        identity_note="", signals={}, assignee="", outcome_reason="",
     )
     ticket.rights = [TicketRight(kind=k) for k in sorted(set(new.kinds))]
     from dsr.lifecycle import start_ticket

@@ -39,14 +39,19 @@ class ImapMailbox:
             context = ssl.create_default_context(cafile=s.ca_file or None)
             client = IMAPClient(s.host, port=s.port, ssl=s.security == "ssl",
                                 ssl_context=context, timeout=s.timeout)
+        except IMAP_ERRORS as exc:
+            raise TransientError(f"IMAP {s.host}:{s.port} unavailable: {exc}") from exc
+        try:
             if s.security == "starttls":
                 client.starttls(context)
             client.normalise_times = False
             client.login(s.user, s.password)
             info = client.select_folder(s.folder, readonly=True)
         except LoginError as exc:
+            _shutdown(client)
             raise TransientError(f"IMAP login refused for {s.user}: {exc}") from exc
         except IMAP_ERRORS as exc:
+            _shutdown(client)
             raise TransientError(f"IMAP {s.host}:{s.port} unavailable: {exc}") from exc
         self.client = client
         self.uidvalidity = int(info[b"UIDVALIDITY"])
@@ -105,6 +110,13 @@ class ImapMailbox:
         if self.client is None:
             raise ConfigError("ImapMailbox used before connect()")
         return self.client
+
+
+def _shutdown(client: IMAPClient) -> None:
+    try:
+        client.shutdown()
+    except IMAP_ERRORS:
+        pass
 
 
 def _utc(value: Any) -> datetime:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from dsr.deadlines import due_on
 from dsr.store import next_ref
 from dsr.tickets import (
+    Suppression,
     Ticket,
     TicketEvent,
     TicketRight,
@@ -92,3 +93,14 @@ def set_rights(session: Session, ticket: Ticket, kinds: Iterable[str], now: date
     after = sorted(set(kinds))
     ticket.rights = [TicketRight(kind=k) for k in after]
     add_event(session, ticket, "relabelled", now, actor, {"from": before, "to": after})
+
+
+def suppress(session: Session, address: str, reason: str, ticket: Ticket | None,
+             now: datetime, actor: str = SYSTEM) -> bool:
+    """Put `address` on the do-not-market list; False when it was already there."""
+    address = address.strip().lower()
+    if session.get(Suppression, address) is not None:
+        return False
+    session.add(Suppression(address=address, reason=reason, ticket=ticket, created_at=now))
+    add_event(session, ticket, "suppressed", now, actor, {"reason": reason})
+    return True

@@ -101,6 +101,21 @@ class DeadlineSettings:
 
 
 @dataclass(frozen=True)
+class LifecycleSettings:
+    # "auto": the bot asks the requester to confirm control of the address (link or code)
+    # for rights that need it; "manual": staff decide per ticket.
+    identity_check: Literal["auto", "manual"] = "auto"
+    verification_days: int = 14
+    # A new request from the same address within this many days is flagged as repeated.
+    repeat_window_days: int = 30
+    # The daily staff digest lists tickets due within this many days, and overdue ones.
+    reminder_days: int = 7
+    digest_hour: int = 8
+    # The authserv-id of our own receiving server: only its Authentication-Results count.
+    trusted_authserv_id: str = ""
+
+
+@dataclass(frozen=True)
 class Settings:
     organisation: OrganisationSettings = field(default_factory=OrganisationSettings)
     inbox: InboxSettings = field(default_factory=InboxSettings)
@@ -109,6 +124,7 @@ class Settings:
     web: WebSettings = field(default_factory=WebSettings)
     classifier: ClassifierSettings = field(default_factory=ClassifierSettings)
     deadlines: DeadlineSettings = field(default_factory=DeadlineSettings)
+    lifecycle: LifecycleSettings = field(default_factory=LifecycleSettings)
     log_level: str = "INFO"
     source: str = "<defaults>"
 

@@ -288,6 +288,8 @@ class VerificationToken(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime)
     used_at: Mapped[datetime | None] = mapped_column(DateTime)
 
+    ticket: Mapped[Ticket] = relationship()
+
 
 class Suppression(Base):
     """An address that objected to direct marketing (Art. 21(3)): never market to it again."""
@@ -298,6 +300,8 @@ class Suppression(Base):
     reason: Mapped[str] = mapped_column(String(40))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    ticket: Mapped[Ticket | None] = relationship()
 
 
 class LabelFeedback(Base):

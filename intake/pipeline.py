@@ -21,10 +21,13 @@ from dsr.config import Settings
 from dsr.errors import TransientError
 from dsr.store import Store, find_duplicate, is_our_message_id, is_recorded, utcnow
 from dsr.tickets import Disposition, MailboxState, MailMessage, Ticket, TicketState
-from intake import guards, mime
+from dsr import lifecycle
+from intake import guards, mime, signals
+from intake.fastpath import is_marketing_opt_out
 from intake.matching import match_ticket
 from intake.mime import ParsedMessage
-from responders.replies import queue_acknowledgement
+from responders.replies import acknowledge, confirm_marketing_opt_out
+from responders.verification import codes_in, find_valid
 
 log = logging.getLogger(__name__)
 
@@ -118,14 +121,33 @@ def drop_machine_mail(work: Work) -> Disposition | None:
 
 
 def join_thread(work: Work) -> Disposition | None:
-    """A reply to an existing ticket joins it, and is not classified as a new request."""
+    """A reply to an existing ticket joins it, and is not classified as a new request.
+
+    A reply carrying a valid identity code confirms identity; a reply from the requester to
+    a ticket whose clock waits for clarification restarts the clock.
+    """
     assert work.parsed is not None
     ticket = match_ticket(work.session, work.parsed)
     if ticket is None:
         return None
     work.ticket = ticket
+    from_requester = work.parsed.sender == ticket.requester_email
     casework.add_event(work.session, ticket, "message_received", work.now,
-                       detail={"from_requester": work.parsed.sender == ticket.requester_email})
+                       detail={"from_requester": from_requester})
+    if not from_requester or not lifecycle.is_open(ticket):
+        return Disposition.APPENDED
+    policy = work.services.settings.deadlines.policy
+    if ticket.identity_state == "requested":
+        for code in codes_in(f"{work.parsed.subject}\n{work.parsed.new_text}"):
+            token = find_valid(work.session, code, work.now, ticket)
+            if token is not None:
+                token.used_at = work.now
+                lifecycle.mark_verified(work.session, ticket, policy, work.now, "requester",
+                                        method="reply with code")
+                work.reason = "identity confirmed by reply"
+                break
+    if ticket.paused_since is not None:
+        lifecycle.resume_clock(work.session, ticket, policy, work.now, "requester")
     return Disposition.APPENDED
 
 
@@ -138,9 +160,14 @@ def classify(work: Work) -> Disposition | None:
 
 
 def open_ticket(work: Work) -> Disposition | None:
+    """Open the ticket; a confident request is answered, a doubtful one waits for staff."""
     assert work.parsed is not None and work.classification is not None
     verdict = work.classification
+    settings = work.services.settings
     confident = verdict.decision == REQUEST
+    found = signals.collect(work.session, work.parsed, work.now,
+                            settings.lifecycle.repeat_window_days,
+                            settings.lifecycle.trusted_authserv_id)
     new = casework.NewTicket(
         requester_email=work.parsed.sender, requester_name=work.parsed.sender_name,
         language=verdict.language, received_at=work.incoming.received_at,
@@ -149,11 +176,17 @@ def open_ticket(work: Work) -> Disposition | None:
         scores=verdict.scores, evidence={k: list(v) for k, v in verdict.evidence.items()},
         model_version=verdict.model_version,
     )
-    work.ticket = casework.open_ticket(work.session, new, work.services.settings.deadlines.policy,
-                                       work.now)
-    if confident:
-        queue_acknowledgement(work.session, work.services.settings, work.ticket, work.parsed,
-                              work.now)
+    ticket = casework.open_ticket(work.session, new, settings.deadlines.policy, work.now)
+    ticket.signals = found
+    work.ticket = ticket
+    if not confident:
+        return Disposition.OPENED
+    thread = (work.parsed.message_id, tuple(work.parsed.references))
+    if is_marketing_opt_out(ticket.kinds, f"{work.parsed.subject}\n{work.parsed.new_text}"):
+        confirm_marketing_opt_out(work.session, settings, ticket, work.now, *thread)
+        work.reason = "marketing opt-out: address suppressed"
+    else:
+        acknowledge(work.session, settings, ticket, work.now, *thread)
     return Disposition.OPENED
 
 

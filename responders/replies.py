@@ -113,8 +113,79 @@ def queue_reply(session: Session, settings: Settings, ticket: Ticket, kind: str,
     return True
 
 
-def queue_acknowledgement(session: Session, settings: Settings, ticket: Ticket, request: Any,
-                          now: datetime) -> bool:
-    """The acknowledgement for a newly opened ticket, threaded onto the request."""
-    return queue_reply(session, settings, ticket, "acknowledgement", now,
-                       in_reply_to=request.message_id, references=tuple(request.references))
+
+
+# Rights whose answer discloses or changes data: confirm control of the address first.
+IDENTITY_KINDS = frozenset({"access", "rectification", "erasure", "restriction", "portability"})
+
+
+def acknowledgement_kind(ticket: Ticket) -> str:
+    """A complaint alone gets its own acknowledgement; anything else the rights one."""
+    kinds = set(ticket.kinds)
+    if "complaint" in kinds and not kinds & (IDENTITY_KINDS | {"objection", "withdrawal"}):
+        return "complaint_acknowledgement"
+    return "acknowledgement"
+
+
+def needs_identity_check(ticket: Ticket) -> bool:
+    return bool(set(ticket.kinds) & IDENTITY_KINDS) and ticket.identity_state == "unverified"
+
+
+def _first_message_id(ticket: Ticket) -> str | None:
+    incoming = [m for m in ticket.messages if m.direction == "in" and m.message_id]
+    return incoming[0].message_id if incoming else None
+
+
+def acknowledge(session: Session, settings: Settings, ticket: Ticket, now: datetime,
+                in_reply_to: str | None = None, references: tuple[str, ...] = (),
+                actor: str = casework.SYSTEM) -> bool:
+    """Acknowledge a new (or newly confirmed) ticket; where identity must be confirmed, the
+    same mail carries the signed link and the reply code (one mail, not two)."""
+    from dsr import lifecycle
+
+    in_reply_to = in_reply_to or _first_message_id(ticket)
+    extra: dict[str, Any] = {"verify_url": "", "code": "", "expires": ""}
+    kind = acknowledgement_kind(ticket)
+    check = settings.lifecycle.identity_check == "auto" and needs_identity_check(ticket)
+    if check:
+        extra = _identity_context(session, settings, ticket, kind, now)
+    sent = queue_reply(session, settings, ticket, kind, now, in_reply_to=in_reply_to,
+                       references=references, actor=actor, extra=extra)
+    if check:
+        lifecycle.request_identity(session, ticket, now, actor, "control of the email address")
+    return sent
+
+
+def _identity_context(session: Session, settings: Settings, ticket: Ticket, kind: str,
+                      now: datetime) -> dict[str, Any]:
+    from responders.verification import issue_check
+
+    check = issue_check(session, ticket, settings.web.secret_key, now,
+                        settings.lifecycle.verification_days)
+    base = settings.web.base_url.rstrip("/") or f"http://{settings.web.host}:{settings.web.port}"
+    language = template_language(kind, ticket.language, settings.organisation.template_dir)
+    return {"verify_url": f"{base}/verify/{check.link_token}", "code": check.code,
+            "expires": long_date(check.expires_at.date(), language)}
+
+
+def queue_identity_check(session: Session, settings: Settings, ticket: Ticket, now: datetime,
+                         actor: str = casework.SYSTEM) -> bool:
+    """A separate identity check (e.g. staff resend): a new link and code; the ticket waits."""
+    from dsr import lifecycle
+
+    extra = _identity_context(session, settings, ticket, "identity_check", now)
+    sent = queue_reply(session, settings, ticket, "identity_check", now,
+                       in_reply_to=_first_message_id(ticket), actor=actor, extra=extra)
+    lifecycle.request_identity(session, ticket, now, actor, "control of the email address")
+    return sent
+
+
+def confirm_marketing_opt_out(session: Session, settings: Settings, ticket: Ticket,
+                              now: datetime, in_reply_to: str | None = None,
+                              references: tuple[str, ...] = ()) -> bool:
+    """Art. 21(3) fast path: suppress the address at once and confirm; no identity check."""
+    casework.suppress(session, ticket.requester_email, "marketing objection", ticket, now)
+    ticket.identity_state = "not_needed"
+    return queue_reply(session, settings, ticket, "marketing_confirmation", now,
+                       in_reply_to=in_reply_to, references=references,
+                       extra={"address": ticket.requester_email})

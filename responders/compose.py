@@ -66,7 +66,8 @@ def new_message_id(domain: str, label: str) -> str:
 def build_message(*, sender: str, sender_name: str, recipient: str, recipient_name: str,
                   subject: str, body: str, message_id: str, language: str,
                   in_reply_to: str | None = None, references: Sequence[str] = (),
-                  now: datetime | None = None) -> EmailMessage:
+                  now: datetime | None = None,
+                  auto_submitted: str = "auto-replied") -> EmailMessage:
     """A complete outgoing message: RFC 3834 marked, threaded, with injection-proof headers."""
     msg = EmailMessage()
     msg["From"] = Address(display_name=safe_header(sender_name), addr_spec=sender)
@@ -82,7 +83,7 @@ def build_message(*, sender: str, sender_name: str, recipient: str, recipient_na
     if chain:
         msg["References"] = " ".join(chain)
     # RFC 3834: mark our mail as automatic, and ask other robots not to answer it.
-    msg["Auto-Submitted"] = "auto-replied"
+    msg["Auto-Submitted"] = auto_submitted
     msg["X-Auto-Response-Suppress"] = "All"
     msg["X-Rightsbot"] = "1"
     msg.set_content(body)

@@ -314,13 +314,20 @@ def cmd_tickets(args: argparse.Namespace, settings: Settings) -> int:
 
     from dsr.tickets import Ticket
 
+    from dsr.lifecycle import days_left
+
     store = _store(settings)
+    today = _now().date()
     with store.unit_of_work() as session:
         rows = [{
             "reference": t.ref, "state": t.state, "rights": t.kinds,
             "requester": t.requester_email, "name": t.requester_name, "language": t.language,
             "received": t.received_at.isoformat(timespec="seconds") + "Z",
-            "deadline": t.due_on.isoformat(), "decision": t.decision,
+            "deadline": t.due_on.isoformat(),
+            "statutory_deadline": t.statutory_due_on.isoformat() if t.statutory_due_on else None,
+            "days_left": days_left(t, today), "extended": bool(t.extension_months),
+            "paused": t.paused_since is not None, "identity": t.identity_state,
+            "decision": t.decision, "signals": t.signals,
         } for t in session.execute(select(Ticket).order_by(Ticket.due_on, Ticket.id)).scalars()]
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -391,6 +398,20 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
                           id="poll", next_run_time=datetime.now(UTC), **job_defaults)
     scheduler.add_job(send_job, "interval", seconds=settings.outgoing.send_interval, id="send",
                       next_run_time=datetime.now(UTC), **job_defaults)
+
+    def digest_job() -> None:
+        from dsr.store import utcnow
+        from responders.digest import queue_digest
+
+        try:
+            with services.store.unit_of_work() as session:
+                queue_digest(session, settings, utcnow())
+        except TransientError as exc:
+            log.error("digest not queued: %s", exc)
+
+    if settings.organisation.staff_address:
+        scheduler.add_job(digest_job, "cron", hour=settings.lifecycle.digest_hour, id="digest",
+                          **job_defaults)
     scheduler.start()
     app = create_app(settings)
     server = create_server(app, host=settings.web.host, port=settings.web.port, threads=8)

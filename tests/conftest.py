@@ -32,8 +32,7 @@ def imap_account(dovecot: Dovecot) -> Iterator[SimpleNamespace]:
     """A fresh Dovecot user (an empty INBOX) and helpers to deliver and inspect mail."""
     from imapclient import IMAPClient
 
-    user = f"info{next(_user_numbers)}@example.org"
-    dovecot.add_user(user, "secret")
+    user = f"info{next(_user_numbers)}@example.org"  # created at server start (servers/real.py)
 
     def client() -> IMAPClient:
         c = IMAPClient(dovecot.host, port=dovecot.port, ssl=False, timeout=10)

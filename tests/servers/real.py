@@ -48,9 +48,10 @@ class Dovecot:
     host: str = "127.0.0.1"
     users: dict[str, str] = field(default_factory=dict)
 
-    def add_user(self, user: str, password: str) -> None:
-        """passwd-file is re-read on change: new users work without a restart."""
-        self.users[user] = password
+    def add_users(self, users: dict[str, str]) -> None:
+        """Write the passwd-file. Dovecot notices changes by mtime in whole seconds, so all
+        test users are created before the server starts rather than one per test."""
+        self.users.update(users)
         with open(os.path.join(self.root, "users"), "w") as handle:
             for name, secret in self.users.items():
                 handle.write(f"{name}:{{PLAIN}}{secret}::::::\n")
@@ -107,7 +108,7 @@ def start_dovecot() -> Dovecot:
     Path(conf).write_text(CONF_TEMPLATE.read_text().format(
         root=root, port=port, uid=uid, gid=gid, nonroot=nonroot, login_chroot=login_chroot))
     server = Dovecot(root=root, port=port, conf=conf, proc=None)  # type: ignore[arg-type]
-    server.add_user("info@example.org", "secret")
+    server.add_users({f"info{n}@example.org": "secret" for n in range(1, 401)})
     server.start()
     return server
 

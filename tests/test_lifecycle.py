@@ -206,3 +206,24 @@ def test_bounce_of_our_own_acknowledgement_is_recorded_not_answered(imap_account
         assert (row.disposition, row.reason) == ("ignored", "bounce")
         assert row.ticket_id is not None  # kept with its ticket, for the record
         assert session.execute(select(OutboxItem)).scalars().all()[0].state == "sent"
+
+
+@pytest.mark.parametrize(("name", "reason"), [
+    ("auto_reply_ooo.eml", "auto_reply"), ("auto_reply_ooo_nl.eml", "auto_reply"),
+    ("bounce_dsn.eml", "bounce"), ("bounce_nl.eml", "bounce"),
+    ("out_of_office_no_headers_en.eml", "auto_reply"), ("newsletter.eml", "list")])
+def test_realistic_machine_mail_in_english_and_dutch_is_never_answered(tmp_path, cli, name,
+                                                                       reason):
+    import shutil
+
+    from conftest import MESSAGES
+
+    config = write_config(tmp_path, {})
+    assert cli(config, "init") == 0
+    shutil.copy(MESSAGES / name, tmp_path / "mail" / "new" / name)
+    assert cli(config, "poll", "--once") == 0
+    with store_for(config).unit_of_work() as session:
+        (row,) = session.execute(select(MailMessage)).scalars().all()
+        assert (row.disposition, row.reason) == ("ignored", reason)
+        assert session.execute(select(Ticket)).scalars().all() == []
+    assert list((tmp_path / "outbox").glob("*.eml")) == []

@@ -126,10 +126,11 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_train)
     p = sub.add_parser("evaluate", help="score the classifier on the held-out split")
     p.set_defaults(handler=cmd_evaluate)
-    from rightsbot import lifecycle_commands, staff_commands
+    from rightsbot import doctor, lifecycle_commands, staff_commands
 
     staff_commands.register(sub)
     lifecycle_commands.register(sub)
+    doctor.register(sub)
     return parser
 
 

@@ -116,6 +116,15 @@ class LifecycleSettings:
 
 
 @dataclass(frozen=True)
+class RetentionSettings:
+    # Closed tickets and their raw mail are reduced to a minimal register entry this long
+    # after closure (the privacy notice promises six years).
+    years_after_closure: int = 6
+    # Attachments (identity documents) are removed from stored mail once identity is confirmed.
+    delete_attachments_after_verification: bool = True
+
+
+@dataclass(frozen=True)
 class Settings:
     organisation: OrganisationSettings = field(default_factory=OrganisationSettings)
     inbox: InboxSettings = field(default_factory=InboxSettings)
@@ -125,6 +134,7 @@ class Settings:
     classifier: ClassifierSettings = field(default_factory=ClassifierSettings)
     deadlines: DeadlineSettings = field(default_factory=DeadlineSettings)
     lifecycle: LifecycleSettings = field(default_factory=LifecycleSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
     log_level: str = "INFO"
     source: str = "<defaults>"
 

@@ -80,6 +80,10 @@ repeat_window_days = 30                 # flag a new request from the same addre
 reminder_days = 7                       # the daily staff digest lists tickets due within this
 digest_hour = 8                         # hour (UTC) of the daily digest to organisation.staff_address
 # trusted_authserv_id = "mx.example.org"  # only this server's Authentication-Results count
+
+[retention]
+years_after_closure = 6                 # then a closed ticket shrinks to a register entry
+delete_attachments_after_verification = true  # identity documents go once identity is confirmed
 """
 
 
@@ -421,6 +425,22 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     if settings.organisation.staff_address:
         scheduler.add_job(digest_job, "cron", hour=settings.lifecycle.digest_hour, id="digest",
                           **job_defaults)
+
+    def retention_job() -> None:
+        from dsr.retention import purge
+        from dsr.store import utcnow
+
+        try:
+            with services.store.unit_of_work() as session:
+                items = purge(session, utcnow(), settings.retention.years_after_closure,
+                              settings.retention.delete_attachments_after_verification,
+                              dry_run=False)
+            if items:
+                log.info("retention: %d item(s) purged", len(items))
+        except TransientError as exc:
+            log.error("retention pass stopped: %s", exc)
+
+    scheduler.add_job(retention_job, "cron", hour=3, id="retention", **job_defaults)
     scheduler.start()
     app = create_app(settings)
     server = create_server(app, host=settings.web.host, port=settings.web.port, threads=8)

@@ -17,6 +17,7 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_suppressions)
     p = sub.add_parser("digest", help="queue and send the staff digest of due/overdue tickets now")
     p.set_defaults(handler=cmd_digest)
+    register_purge(sub)
 
 
 def cmd_suppressions(args: argparse.Namespace, settings: Settings) -> int:
@@ -54,4 +55,32 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
         queued = queue_digest(session, settings, utcnow())
     print("digest queued" if queued else "nothing due (or no organisation.staff_address set)")
     _deliver(services)
+    return 0
+
+
+def register_purge(sub: Any) -> None:
+    p = sub.add_parser("purge", help="apply the retention policy (see [retention])")
+    p.add_argument("--dry-run", action="store_true", help="show what would go; change nothing")
+    p.set_defaults(handler=cmd_purge)
+
+
+def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
+    from dsr.retention import purge
+    from dsr.store import utcnow
+    from rightsbot.cli import _store
+
+    def progress(done: int, total: int) -> None:
+        print(f"\rpurge: {done}/{total}", end="", file=sys.stderr, flush=True)
+
+    store = _store(settings)
+    with store.unit_of_work() as session:
+        items = purge(session, utcnow(), settings.retention.years_after_closure,
+                      settings.retention.delete_attachments_after_verification,
+                      dry_run=args.dry_run, progress=progress)
+    if items:
+        print(file=sys.stderr)
+    verb = "would" if args.dry_run else "did"
+    for item in items:
+        print(f"{item.ref}  {verb} {item.action.replace('_', ' ')}  ({item.detail})")
+    print(f"{len(items)} item(s); {'nothing changed (dry run)' if args.dry_run else 'done'}")
     return 0

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from dsr.config import Settings, load_settings
 from dsr.errors import ConfigError, TransientError
@@ -95,7 +96,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_init(args)
         settings = _settings(args)
         configure_logging(settings.log_level)
-        return int(args.handler(args, settings))
+        try:
+            return int(args.handler(args, settings))
+        finally:
+            while _open_stores:
+                _open_stores.pop().dispose()
     except ConfigError as exc:
         print(f"rightsbot: configuration error: {exc}", file=sys.stderr)
         return EX_CONFIG
@@ -171,7 +176,8 @@ def cmd_init(args: argparse.Namespace) -> int:
         MaildirSource(settings.inbox.path).ensure()
     if settings.outgoing.kind == "folder":
         settings.outgoing.path.mkdir(parents=True, exist_ok=True)
-    _store(settings)
+    _open_stores.remove(store := _store(settings))
+    store.dispose()
     print(f"database ready: {_redact(settings.database.url)}")
     return 0
 
@@ -182,10 +188,15 @@ def _redact(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+_open_stores: list[Any] = []
+
+
 def _store(settings: Settings):  # type: ignore[no-untyped-def]
+    """A migrated Store, disposed when the command ends."""
     from dsr.store import Store
 
     store = Store(settings.database.url)
+    _open_stores.append(store)
     store.migrate()
     return store
 

@@ -58,6 +58,23 @@ def imap_account(dovecot: Dovecot) -> Iterator[SimpleNamespace]:
 
 
 @pytest.fixture(scope="session")
+def postgres() -> Iterator[Any]:
+    from servers.postgres import start_postgres
+
+    server = start_postgres()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same test on SQLite and on a real PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/rightsbot.sqlite3"
+    return str(request.getfixturevalue("postgres").new_database())
+
+
+@pytest.fixture(scope="session")
 def smtp_server() -> Iterator[SimpleNamespace]:
     from aiosmtpd.controller import Controller
 
@@ -137,8 +154,22 @@ def cli(monkeypatch: pytest.MonkeyPatch) -> Any:
     return run
 
 
+_stores: dict[str, Any] = {}
+
+
 def store_for(config: Path) -> Any:
+    """The store a config points at (environment overrides included), one per URL."""
     from dsr.config import load_settings
     from dsr.store import Store
 
-    return Store(load_settings(config, {}).database.url)
+    url = load_settings(config, os.environ).database.url
+    if url not in _stores:
+        _stores[url] = Store(url)
+    return _stores[url]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _dispose_stores() -> Iterator[None]:
+    yield
+    for store in _stores.values():
+        store.dispose()

@@ -53,7 +53,8 @@ def _check_acknowledgements(raw_messages: list[bytes], tickets: list[Ticket]) ->
 
 
 def test_imap_poll_opens_two_tickets_and_answers_only_requests(imap_account, imap_config, smtp,
-                                                               cli):
+                                                               cli, database_url, monkeypatch):
+    monkeypatch.setenv("RIGHTSBOT_DATABASE__URL", database_url)  # SQLite and PostgreSQL
     imap_account.deliver(*FIVE)
 
     assert cli(imap_config, "poll", "--once") == 0

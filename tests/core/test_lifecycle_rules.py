@@ -13,8 +13,8 @@ from dsr.tickets import TicketState
 
 
 @pytest.fixture
-def store(tmp_path):
-    store = Store(f"sqlite:///{tmp_path}/t.sqlite3")
+def store(database_url):
+    store = Store(database_url)
     store.migrate()
     yield store
     store.dispose()

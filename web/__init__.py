@@ -2,24 +2,69 @@
 
 from __future__ import annotations
 
-from flask import Flask
+import importlib
+import logging
+
+from flask import Blueprint, Flask, render_template
 
 from dsr.config import Settings
+from web import filters, security
+
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None) -> Flask:
+    """The staff web view for `settings`; creating it opens no database connection."""
     settings = settings or Settings()
     app = Flask(__name__)
     app.config["RIGHTSBOT_SETTINGS"] = settings
+    app.jinja_env.autoescape = True  # every template, whatever its extension
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    filters.register(app)
 
-    @app.get("/")
-    def index() -> tuple[str, int, dict[str, str]]:
-        body = ("<!doctype html><html lang=en><meta charset=utf-8><title>rightsbot</title>"
-                "<h1>rightsbot</h1><p>The bot is running. The staff view comes here.</p>")
-        return body, 200, {"Content-Type": "text/html; charset=utf-8"}
+    from web import actions, admin, auth, compose, dashboard, register, triage
+
+    login_manager = auth.init_login(app)
+    public = []
+    verify = _requester_blueprint()
+    if verify is not None:
+        app.register_blueprint(verify)
+        public.append(verify.name)
+    security.configure(app, settings, login_manager, public)
+    for blueprint in (auth.bp, triage.bp, actions.bp, compose.bp, dashboard.bp, register.bp,
+                      admin.bp):
+        app.register_blueprint(blueprint)
 
     @app.get("/healthz")
-    def healthz() -> tuple[str, int]:
-        return "ok\n", 200
+    def healthz() -> tuple[str, int, dict[str, str]]:
+        return "ok\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
 
+    for code, title, message in (
+        (403, "Not allowed", "Your account cannot open this page."),
+        (404, "Not found", "There is nothing at this address."),
+        (405, "Not allowed", "This page cannot be used that way."),
+        (413, "Too large", "That form was too large."),
+        (500, "Something went wrong", "The error has been logged. Please try again."),
+    ):
+        app.register_error_handler(code, _error_page(code, title, message))
     return app
+
+
+def _requester_blueprint() -> Blueprint | None:
+    """web/verify.py (the requester's confirmation page) when it exists: it needs no login."""
+    try:
+        module = importlib.import_module("web.verify")
+    except ModuleNotFoundError as exc:
+        if exc.name != "web.verify":
+            raise
+        return None
+    found = [v for v in vars(module).values() if isinstance(v, Blueprint)]
+    return found[0] if found else None
+
+
+def _error_page(code: int, title: str, message: str):  # type: ignore[no-untyped-def]
+    def handle(_error: Exception) -> tuple[str, int]:
+        return render_template("error.html", title=title, message=message), code
+
+    return handle

@@ -62,13 +62,15 @@ def test_requester_confirms_by_link_and_the_clock_starts(imap_account, imap_conf
 
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    page = opener.open(served_app + path).read().decode()
+    with opener.open(served_app + path) as response:
+        page = response.read().decode()
     # GET only shows the page: a mail scanner following the link confirms nothing.
     assert "Confirm" in page
     assert _ticket(imap_config, "m.okafor@example.com").identity_state == "requested"
     token = re.search(r'name="csrf_token" value="([^"]*)"', page).group(1)
     data = urllib.parse.urlencode({"csrf_token": token}).encode()
-    done = opener.open(urllib.request.Request(served_app + path, data=data)).read().decode()
+    with opener.open(urllib.request.Request(served_app + path, data=data)) as response:
+        done = response.read().decode()
     assert "confirmed" in done
 
     ticket = _ticket(imap_config, "m.okafor@example.com")
@@ -78,6 +80,7 @@ def test_requester_confirms_by_link_and_the_clock_starts(imap_account, imap_conf
     # Single use: the same link now answers 410 Gone.
     with pytest.raises(urllib.error.HTTPError) as gone:
         opener.open(served_app + path)
+    gone.value.close()
     assert gone.value.code == 410
 
 

@@ -20,7 +20,7 @@ from dsr.errors import IllegalTransition
 from dsr.store import find_ticket
 from dsr.tickets import LabelFeedback, RequestKind, Ticket, TicketRef, TicketState
 from responders.compose import template_language
-from responders.replies import REFUSAL_TEXT, queue_reply
+from responders.replies import REFUSAL_TEXT, acknowledge, queue_reply
 from web import context
 from web.accounts import list_users
 from web.triage import ticket_or_404
@@ -109,9 +109,12 @@ def confirm(ref: str) -> Response:
         if not ticket.kinds:
             raise FormProblem("choose which rights the request invokes first")
         lifecycle.confirm_triage(db, ticket, now, context.actor())
-        kind = ("complaint_acknowledgement" if ticket.kinds == [RequestKind.COMPLAINT.value]
-                else "acknowledgement")
-        return send(db, ticket, kind, now, "Confirmed as a request.", first=True)
+        in_reply_to, references = thread_headers(ticket, first=True)
+        # The same acknowledgement the bot sends for a confident request: the complaint
+        # variant where it applies, with the identity link and code where the rights need it.
+        acknowledge(db, context.settings(), ticket, now, in_reply_to, references,
+                    actor=context.actor())
+        return Notice("Confirmed as a request. The acknowledgement is in the outbox.")
 
     return act(ref, change)
 

@@ -6,12 +6,13 @@ requester. The link is signed and expires; the code inside is single-use.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template_string, request
+from flask import Blueprint, abort, render_template_string, request
 
 from dsr import lifecycle
 from dsr.config import Settings
 from dsr.store import Store, utcnow
 from responders.verification import code_from_link, find_valid
+from web import context
 
 bp = Blueprint("verify", __name__)
 
@@ -45,16 +46,11 @@ TEXTS = {
 
 
 def _store() -> Store:
-    store = current_app.extensions.get("rightsbot_store")
-    if store is None:
-        store = Store(_settings().database.url)
-        current_app.extensions["rightsbot_store"] = store
-    return store
+    return context.store()
 
 
 def _settings() -> Settings:
-    settings: Settings = current_app.config["RIGHTSBOT_SETTINGS"]
-    return settings
+    return context.settings()
 
 
 def _page(lang: str, key: str, ref: str, status: int, show_button: bool = False):  # type: ignore[no-untyped-def]

@@ -81,10 +81,13 @@ def test_confirming_triage_acknowledges_the_first_message(staff, open_ticket, st
 
     after = _ticket(store, opened.ref)
     assert "Confirmed as a request" in flash
-    assert after["state"] == TicketState.RECEIVED.value
-    assert _new_events(before, after) == ["state_changed", "reply_queued"]
+    # Erasure needs the address confirmed: the acknowledgement carries the link and code.
+    assert after["state"] == TicketState.AWAITING_IDENTITY.value
+    assert _new_events(before, after) == ["state_changed", "reply_queued", "state_changed",
+                                          "identity_requested"]
     ((purpose, mail),) = _outbox(store, opened.ref)
     assert purpose == "acknowledgement"
+    assert "/verify/" in mail.get_body(("plain",)).get_content()
     assert mail["In-Reply-To"] == opened.message_id
     assert f"[{opened.ref}]" in mail["Subject"] and mail["Content-Language"] == "nl"
     # Confirming again is refused by the lifecycle, shown as a message, not an error page.
@@ -244,7 +247,7 @@ def test_restarting_a_paused_clock(staff, open_ticket, store):
     assert after["paused"] is None and after["events"][-1][0] == "clock_resumed"
 
 
-def test_the_daily_mail_limit_is_reported_not_hidden(staff, open_ticket, store, settings):
+def test_the_daily_limit_holds_robots_back_but_never_staff(staff, open_ticket, store, settings):
     from responders.replies import queue_reply
 
     opened = open_ticket(kinds=("access",))
@@ -252,13 +255,16 @@ def test_the_daily_mail_limit_is_reported_not_hidden(staff, open_ticket, store, 
         ticket = find_ticket(session, opened.ref)
         for _ in range(settings.outgoing.per_recipient_daily_limit):
             queue_reply(session, settings, ticket, "acknowledgement", utcnow())
+        # One more automatic mail is held back and the hold is on the audit trail.
+        assert not queue_reply(session, settings, ticket, "acknowledgement", utcnow())
+        assert ticket.events[-1].kind == "reply_suppressed"
 
     flash = _act(staff, opened.ref, "extend", months="1", reason="Complex")
 
-    assert "NOT queued" in flash and "flash-warning" in flash
+    assert "in the outbox" in flash and "NOT queued" not in flash
     after = _ticket(store, opened.ref)
     assert after["state"] == TicketState.EXTENDED.value
-    assert after["events"][-1][0] == "reply_suppressed"
+    assert after["events"][-1][0] == "reply_queued"
 
 
 def test_actions_on_an_unknown_ticket_are_404(staff):

@@ -1,35 +1,56 @@
 """Which rights does a mail invoke? `classify(subject, body) -> Classification`.
 
-A spaCy pipeline: a per-language blank tokenizer, a trained `textcat_multilabel`, and the
-`rightsbot_cues` rule component whose matches are the evidence staff see. A cue also lifts
-the model's score: score = 1 - (1 - model) * (1 - cue weight).
+A spaCy pipeline on a per-language blank tokenizer: the `rightsbot_cues` rule component marks
+cue phrases (the evidence staff see, and marker tokens the model learns from), then a trained
+`textcat_multilabel` gives each label a score, and a per-label logistic layer learned from
+held-back predictions (calibrate.py) weighs the cue strengths against it. No cue decides on
+its own, so "Bezwaar naheffing" or "unsubscribe me from this thread" can stay business mail.
+The model reads lower-cased text; evidence is cut from the original text.
 """
 
 from __future__ import annotations
 
+import re
+import zlib
+from bisect import bisect_right
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-from classifier.labels import ALWAYS_TRIAGE, LABELS, RIGHTS
-from classifier.language import detect_language
+from classifier import calibrate
+from classifier.cues import LABEL_CONCEPTS
+from classifier.labels import ALWAYS_TRIAGE, LABELS, LANGUAGES, RIGHTS
+from classifier.language import detect_language, preload
 from classifier.normalize import model_text
 
 if TYPE_CHECKING:
     from spacy.language import Language
+    from spacy.tokenizer import Tokenizer
     from spacy.tokens import Doc
 
 MODEL_DIR = Path(__file__).parent / "model"
-DEFAULT_REQUEST_THRESHOLD = 0.5
-DEFAULT_TRIAGE_THRESHOLD = 0.2
+TOKENIZER_DIR = "tokenizers"
+# Chosen on out-of-fold predictions for the training split, not on the held-out split (see
+# bench/RESULTS.md): a low triage bar so requests reach staff, a high bar for the automatic
+# acknowledgement. rightsbot passes dsr.config's ClassifierSettings values explicitly.
+DEFAULT_REQUEST_THRESHOLD = 0.8
+DEFAULT_TRIAGE_THRESHOLD = 0.05
 REQUEST, TRIAGE, NOT_REQUEST = "request", "triage", "not_request"
+MAX_EVIDENCE = 5
+# A sentence ends at . ! ? or a line break; good enough to show staff a phrase in context.
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 
 
 @dataclass(frozen=True)
 class Classification:
-    """The verdict on one mail: labels at/above the triage threshold, best first."""
+    """The verdict on one mail, labels best first.
+
+    labels: for a request, the labels at/above the request threshold; for triage, every label
+    at/above the triage threshold; none for not_request. scores has every label.
+    """
 
     labels: tuple[str, ...]
     scores: Mapping[str, float]
@@ -55,40 +76,39 @@ class Classifier:
     """A loaded pipeline plus the decision thresholds."""
 
     def __init__(self, nlp: Language, request_threshold: float = DEFAULT_REQUEST_THRESHOLD,
-                 triage_threshold: float = DEFAULT_TRIAGE_THRESHOLD) -> None:
-        import spacy
-
+                 triage_threshold: float = DEFAULT_TRIAGE_THRESHOLD,
+                 tokenizers: Mapping[str, Tokenizer] | None = None) -> None:
         self.nlp = nlp
         self.request_threshold = request_threshold
         self.triage_threshold = triage_threshold
         self.version = str(nlp.meta.get("version", "0"))
-        self._tokenizers = {lang: spacy.blank(lang).tokenizer for lang in ("en", "nl", "de", "fr")}
+        self.calibration: calibrate.Weights | None = nlp.meta.get("calibration")
+        self.tokenizers = dict(tokenizers) if tokenizers else build_tokenizers(nlp)
 
     def classify(self, subject: str, body: str) -> Classification:
         return next(iter(self.classify_many([(subject, body)])))
 
     def classify_many(self, mails: Iterable[tuple[str, str]],
                       batch_size: int = 64) -> Iterator[Classification]:
-        """Classify a stream of (subject, body) with nlp.pipe batching."""
-        languages: list[str] = []
+        """Classify a stream of (subject, body) lazily, in batches through the pipeline."""
+        texts: deque[tuple[str, str]] = deque()
 
         def docs() -> Iterator[Doc]:
             for subject, body in mails:
                 text = model_text(subject or "", body or "")
                 language = detect_language(text)
-                languages.append(language)
+                texts.append((text, language))
                 yield self.make_doc(text, language)
 
-        for index, doc in enumerate(self._pipe(docs(), batch_size)):
-            yield self._verdict(doc, languages[index])
+        for doc in self._pipe(docs(), batch_size):
+            text, language = texts.popleft()
+            yield self._verdict(doc, text, language)
 
     def make_doc(self, text: str, language: str) -> Doc:
-        """Tokenise with the language's own rules, into the pipeline's vocabulary."""
-        from spacy.tokens import Doc
-
-        tokens = self._tokenizers.get(language, self._tokenizers["en"])(text)
-        return Doc(self.nlp.vocab, words=[t.text for t in tokens],
-                   spaces=[bool(t.whitespace_) for t in tokens])
+        """Tokenise lower-cased text with the language's own rules, in the pipeline's vocab."""
+        tokenizer = self.tokenizers.get(language) or self.tokenizers["en"]
+        doc: Doc = tokenizer(_lower_same_length(text))
+        return doc
 
     def _pipe(self, docs: Iterable[Doc], batch_size: int) -> Iterator[Doc]:
         stream: Iterable[Doc] = docs
@@ -96,35 +116,34 @@ class Classifier:
             if hasattr(component, "pipe"):
                 stream = component.pipe(stream, batch_size=batch_size)
             else:
-                stream = (component(d) for d in stream)
+                stream = map(component, stream)
         return iter(stream)
 
-    def _verdict(self, doc: Doc, language: str) -> Classification:
-        cue_weights: dict[str, float] = doc._.cue_weights or {}
-        scores: dict[str, float] = {}
-        for label in LABELS:
-            model = float(doc.cats.get(label, 0.0))
-            cue = cue_weights.get(label, 0.0)
-            scores[label] = 1.0 - (1.0 - model) * (1.0 - cue)
-        evidence: dict[str, list[str]] = {}
-        for span in doc.spans.get("cues", []):
-            phrases = evidence.setdefault(span.label_, [])
-            if span.text not in phrases and len(phrases) < 5:
-                phrases.append(span.text)
-        labels = tuple(sorted((k for k, s in scores.items() if s >= self.triage_threshold),
-                              key=lambda k: -scores[k]))
+    def _verdict(self, doc: Doc, text: str, language: str) -> Classification:
+        tiers = calibrate.cue_tiers([(s.label_, s.id_) for s in doc.spans.get("cues", [])])
+        scores = {label: calibrate.score(self.calibration, label, float(doc.cats.get(label, 0.0)),
+                                         tiers.get(label, set()))
+                  for label in LABELS}
         decision, reasons = self._decide(scores)
-        if labels and not any(evidence.get(k) for k in labels):
-            evidence.update(self._sentence_evidence(doc, labels))
+        # A confident request names only the rights it is confident about; a mail for triage
+        # shows staff every candidate.
+        floor = self.request_threshold if decision == REQUEST else self.triage_threshold
+        labels = tuple(sorted((k for k, s in scores.items() if s >= floor),
+                              key=lambda k: -scores[k]))
+        evidence = _cue_evidence(doc, text)
+        missing = tuple(k for k in labels if not evidence.get(k))
+        if missing:
+            evidence.update(self._sentence_evidence(doc, text, missing))
         return Classification(
             labels=labels, scores=scores,
-            evidence={k: tuple(v) for k, v in evidence.items() if k in labels},
+            evidence={k: tuple(evidence[k]) for k in labels if evidence.get(k)},
             language=language, decision=decision, model_version=self.version,
             triage_reasons=reasons)
 
     def _decide(self, scores: Mapping[str, float]) -> tuple[str, tuple[str, ...]]:
         confident = [k for k in RIGHTS if scores[k] >= self.request_threshold]
-        doubtful = [k for k in LABELS if self.triage_threshold <= scores[k] < self.request_threshold]
+        doubtful = [k for k in LABELS
+                    if self.triage_threshold <= scores[k] < self.request_threshold]
         special = [k for k in ALWAYS_TRIAGE if scores[k] >= self.triage_threshold]
         if special:
             return TRIAGE, tuple(f"{k} is always checked by staff" for k in special)
@@ -134,24 +153,88 @@ class Classifier:
             return TRIAGE, tuple(f"{k} is uncertain ({scores[k]:.2f})" for k in doubtful)
         return NOT_REQUEST, ()
 
-    def _sentence_evidence(self, doc: Doc, labels: tuple[str, ...]) -> dict[str, list[str]]:
-        """No cue matched: show staff the sentence the model scores highest for each label."""
-        sentences = [s.strip() for s in doc.text.replace("\n", ". ").split(". ") if len(s.strip()) > 3]
-        if len(sentences) < 2:
-            return {k: [doc.text[:200]] for k in labels}
-        sentences = sentences[:40]
-        textcat = self.nlp.get_pipe("textcat_multilabel")
-        scored = list(textcat.pipe(self.make_doc(s, "en") for s in sentences))
+    def _sentence_evidence(self, doc: Doc, text: str,
+                           labels: tuple[str, ...]) -> dict[str, list[str]]:
+        """No cue matched: show the sentence with the most words of the label's concepts."""
+        sentences = [(m.start(), m.end()) for m in _SENTENCE.finditer(text)]
+        starts = [start for start, _end in sentences]
+        hits: dict[tuple[str, int], int] = {}
+        for index, concept in doc.user_data.get("concepts", []):
+            sentence = bisect_right(starts, doc[index].idx) - 1
+            for label in labels:
+                if concept in LABEL_CONCEPTS[label]:
+                    hits[label, sentence] = hits.get((label, sentence), 0) + 1
         out: dict[str, list[str]] = {}
         for label in labels:
-            best = max(range(len(scored)), key=lambda i: scored[i].cats.get(label, 0.0))
-            out[label] = [sentences[best][:200]]
+            counts = [hits.get((label, i), 0) for i in range(len(sentences))]
+            best = max(counts, default=0)
+            if best:
+                start, end = sentences[counts.index(best)]
+                out[label] = [text[start:end].strip()[:200]]
+            else:
+                out[label] = [text[:200].strip()]
         return out
+
+
+def _lower_same_length(text: str) -> str:
+    """Lower-case without moving character offsets (a few letters grow when lower-cased)."""
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+
+
+def _cue_evidence(doc: Doc, text: str) -> dict[str, list[str]]:
+    """Cue spans per label, strong ones first, in the sender's own spelling."""
+    rank = {"strong": 0, "phrase": 1, "weak": 2}
+    spans = sorted(doc.spans.get("cues", []), key=lambda s: (rank.get(s.id_, 3), s.start))
+    out: dict[str, list[str]] = {}
+    for span in spans:
+        phrase = text[span.start_char:span.end_char]
+        phrases = out.setdefault(span.label_, [])
+        if phrase not in phrases and len(phrases) < MAX_EVIDENCE:
+            phrases.append(phrase)
+    return out
+
+
+def build_tokenizers(nlp: Language, path: Path | None = None) -> dict[str, Tokenizer]:
+    """One tokenizer per language, sharing the pipeline's vocabulary.
+
+    Saved with the model: importing spaCy's French language data alone takes seconds.
+    """
+    import spacy
+    from spacy.tokenizer import Tokenizer
+
+    out: dict[str, Tokenizer] = {}
+    for language in LANGUAGES:
+        saved = path / TOKENIZER_DIR / f"{language}.bin" if path else None
+        if saved is not None and saved.exists():
+            data = zlib.decompress(saved.read_bytes())
+        else:
+            tokenizer = cast("Tokenizer", spacy.blank(language).tokenizer)
+            # French's token_match is a 1.5 MB regex of hyphenated words ("arc-en-ciel"):
+            # compiling it takes seconds at every start and our cues never need it.
+            tokenizer.token_match = None
+            # The model reads lower-cased text, so special cases with capitals never apply;
+            # dropping them halves the start-up time of the Dutch tokenizer.
+            tokenizer.rules = {k: v for k, v in (tokenizer.rules or {}).items() if k == k.lower()}
+            data = tokenizer.to_bytes(exclude=["vocab"])
+        out[language] = Tokenizer(nlp.vocab).from_bytes(data, exclude=["vocab"])
+    return out
+
+
+def save_tokenizers(tokenizers: Mapping[str, Tokenizer], path: Path) -> None:
+    folder = path / TOKENIZER_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    for language, tokenizer in tokenizers.items():
+        data = tokenizer.to_bytes(exclude=["vocab"])
+        (folder / f"{language}.bin").write_bytes(zlib.compress(data, 9))
 
 
 def load(path: Path | str | None = None, request_threshold: float = DEFAULT_REQUEST_THRESHOLD,
          triage_threshold: float = DEFAULT_TRIAGE_THRESHOLD) -> Classifier:
     """Load the trained pipeline (the one shipped in classifier/model by default)."""
+    preload()
     import spacy
 
     import classifier.rules  # noqa: F401  registers the rightsbot_cues factory
@@ -161,7 +244,9 @@ def load(path: Path | str | None = None, request_threshold: float = DEFAULT_REQU
         from dsr.errors import ConfigError
 
         raise ConfigError(f"no trained classifier at {model_path}: run `rightsbot train`")
-    return Classifier(spacy.load(model_path), request_threshold, triage_threshold)
+    nlp = spacy.load(model_path)
+    return Classifier(nlp, request_threshold, triage_threshold,
+                      build_tokenizers(nlp, model_path))
 
 
 @lru_cache(maxsize=1)

@@ -1,162 +1,330 @@
-"""The cue lexicon: phrases that are strong evidence of a right, in four languages.
+"""The cue lexicon: phrases that point to a right, in English, Dutch, German and French.
 
 Written by us from the wording of the GDPR/AVG/DSGVO/RGPD and how people actually write.
-Each cue is (label, weight, pattern). A pattern is space-separated token specs:
-  word|other   one of these lower-cased tokens
-  ~regex       a token whose lower-cased text fully matches the regex
-  X?           (suffix) the token is optional
+Each cue is (label, strength, pattern). A match is evidence shown to staff and a feature the
+trained model weighs in context; a cue never decides on its own.
+
+A pattern is space-separated token specs, matched against lower-cased tokens:
+  word|other   one of these tokens
+  ~regex       a token in the finite set the regex describes: literals, (a|b), [abc], \\d and
+               `?`; it is expanded to a word list when the component is built (see rules.py)
+  X?           (suffix, plain words only) the token is optional
   *            any one token, optional
-Weights: 0.95 names the right or cites its article; 0.75 a phrase that on its own asks for
-the right; 0.5 a phrase that points to it but also occurs in ordinary mail.
+
+Strengths:
+  strong  names the right, its article together with the law, or asks for it unambiguously
+  phrase  a phrase that on its own usually asks for the right
+  weak    a word that points to it but is common in ordinary business mail ("unsubscribe
+          me from this thread", "bezwaar tegen de naheffing", "incorrect weight")
+The label "privacy" is context only (the mail talks about personal data / data protection);
+it is never a verdict.
 """
 
+# ruff: noqa: E501  (the lexicon is a table: one cue per line reads better than wrapped)
 from __future__ import annotations
 
+STRONG, PHRASE, WEAK = "strong", "phrase", "weak"
+STRENGTHS = (STRONG, PHRASE, WEAK)
+
 # Reusable token specs.
-MY = "my|mine|me"
-DATA_EN = "~(personal|private)?(data|details|information|info|records?|file|profile)"
+MY = "my|mine|me|our|his|her|their|your"
+ME = "me|us|him|her|them|myself"
+DATA_EN = "~(personal|private)?(data|details|information|info|records?|files?|profile)"
 DATA_NL = "~(persoons)?(gegevens|data|info|informatie|dossier|profiel)"
 DATA_DE = "~((personen)?(daten|angaben|informationen|datensätze|profil)|personenbezogenen?)"
 DATA_FR = "~(données|donnees|informations|coordonnées|coordonnees|dossier|profil)"
-MIJN = "mijn|m'n|mn|me|mij"
-MEINE = "meine|meiner|meinen|mich|mir"
-MES = "mes|ma|mon|me|moi"
+MIJN = "mijn|m'n|mn|me|mij|zijn|haar|onze"
+MEINE = "meine|meiner|meinen|mich|mir|seine|ihre|unsere"
+MES = "mes|ma|mon|me|moi|ses|sa|son|nos|notre"
+LAW = "~(uk-?)?(gdpr|avg|dsgvo|rgpd|ds-?gvo)"
+ARTICLE = "~(art|art\\.|article|artikel|artikels?)"
 
-CUES: tuple[tuple[str, float, str], ...] = (
+CUES: tuple[tuple[str, str, str], ...] = (
+    # ---- context: the mail talks about personal data protection ----
+    ("privacy", PHRASE, LAW),
+    ("privacy", PHRASE, "~(privacy|datenschutz|data-?protection|persoonsgegevens|privacywet)"),
+    ("privacy", PHRASE, "data protection"),
+    ("privacy", PHRASE, "~(personal|personenbezogene|personenbezogenen) ~(data|daten)"),
+    ("privacy", PHRASE, "~(données|donnees) ~(personnelles|à|a) caractère? personnel?"),
+    ("privacy", PHRASE, "protection des ~(données|donnees)"),
     # ---- access (Art. 15) ----
-    ("access", 0.95, "subject access request|requests"),
-    ("access", 0.95, "~(dsars?|sars?)"),
-    ("access", 0.95, "right of|to access"),
-    ("access", 0.95, "~art(icle|ikel|\\.)? ~15(\\(\\d\\))?"),
-    ("access", 0.95, "~art\\.?15"),
-    ("access", 0.75, "copy|copies of * * " + DATA_EN),
-    ("access", 0.75, "what|which " + DATA_EN + " do|does you|your * hold|have|keep|store|process"),
-    ("access", 0.75, "what|which " + DATA_EN + " you|u have|hold|keep|store"),
-    ("access", 0.75, "what do you have|hold|know|keep on|about me"),
-    ("access", 0.75, "all|everything * you|u hold|have|keep|store * on|about me"),
-    ("access", 0.75, "access to " + MY + " * " + DATA_EN),
-    ("access", 0.95, "~inzage(verzoek|recht|aanvraag)?"),
-    ("access", 0.75, "welke " + DATA_NL + " * * hebben|heeft|verwerken|bewaren|bewaart|verwerkt"),
-    ("access", 0.75, "kopie|overzicht van * " + MIJN + "? " + DATA_NL),
-    ("access", 0.95, "~auskunft(sersuchen|santrag|sanfrage|sverlangen|srecht)?"),
-    ("access", 0.75, "welche " + DATA_DE + " * * speichern|gespeichert|verarbeiten|haben"),
-    ("access", 0.75, "kopie " + MEINE + "? " + DATA_DE),
-    ("access", 0.95, "droit d'|d’|de ~acc[eè]s"),
-    ("access", 0.95, "~d['’]acc[eè]s"),
-    ("access", 0.75, "quelles " + DATA_FR + " * * ~d[ée]tenez|conservez|traitez|avez"),
-    ("access", 0.75, "copie de|des * " + MES + "? " + DATA_FR),
-    ("access", 0.75, "~(communiquer|transmettre|envoyer) * ~(l'ensemble|toutes?) * " + DATA_FR),
+    ("access", STRONG, "subject access request|requests"),
+    ("access", STRONG, "~(dsars?|sars?)"),
+    ("access", STRONG, "right of|to access"),
+    ("access", STRONG, ARTICLE + " ~15(\\(\\d\\))? * " + LAW),
+    ("access", PHRASE, ARTICLE + " ~15(\\(\\d\\))?"),
+    ("access", PHRASE, "~art\\.?15"),
+    ("access", PHRASE, "copy|copies|overview|list|summary of * * " + DATA_EN),
+    ("access", PHRASE, "what|which " + DATA_EN + " do|does you|your * hold|have|keep|store|process"),
+    ("access", PHRASE, "what|which " + DATA_EN + " you|u have|hold|keep|store"),
+    ("access", PHRASE, "what do|does you|u have|hold|know|keep|store on|about " + ME),
+    ("access", PHRASE, "all|everything * you|u * hold|have|keep|store * on|about " + ME),
+    ("access", PHRASE, "access to " + MY + " * " + DATA_EN),
+    ("access", PHRASE, "where did you get|obtain|find " + MY + " * " + DATA_EN + "|number|email|address|name"),
+    ("access", PHRASE, "who * you * shared|share|sold|passed|given " + MY + " * " + DATA_EN),
+    ("access", STRONG, "~inzage(verzoek|recht|aanvraag|verzoeken)?"),
+    ("access", PHRASE, "welke " + DATA_NL + " * * hebben|heeft|verwerken|bewaren|bewaart|verwerkt|hebt"),
+    ("access", PHRASE, "wat * jullie|u * van|over mij|me"),
+    ("access", PHRASE, "kopie|overzicht|afschrift van * " + MIJN + "? " + DATA_NL),
+    ("access", PHRASE, "waar * jullie * " + MIJN + " * " + DATA_NL + "|nummer|adres|e-mailadres * vandaan"),
+    ("access", STRONG, "~auskunft(sersuchen|santrag|sanfrage|sverlangen|srecht)"),
+    ("access", STRONG, "auskunft nach|gemäß|gem.|gem|über * ~(art|art\\.|artikel) ~15"),
+    ("access", PHRASE, "auskunft über * " + MEINE + "? * " + DATA_DE),
+    ("access", WEAK, "auskunft"),
+    ("access", PHRASE, "welche " + DATA_DE + " * * speichern|gespeichert|verarbeiten|haben|vorliegen"),
+    ("access", PHRASE, "kopie " + MEINE + "? * " + DATA_DE),
+    ("access", PHRASE, "was * sie * über mich"),
+    ("access", STRONG, "droit d'|d’|de ~acc[eè]s"),
+    ("access", PHRASE, "~d['’]acc[eè]s"),
+    ("access", PHRASE, "quelles " + DATA_FR + " * * ~d[ée]tenez|conservez|traitez|avez"),
+    ("access", PHRASE, "copie de|des * " + MES + "? " + DATA_FR),
+    ("access", PHRASE, "~(communiquer|transmettre|envoyer) * ~(l'ensemble|toutes?|l’ensemble) * " + DATA_FR),
+    ("access", PHRASE, "ce que vous * sur moi"),
     # ---- rectification (Art. 16) ----
-    ("rectification", 0.95, "~rectif(y|ication|ied)"),
-    ("rectification", 0.95, "~art(icle|ikel|\\.)? ~16(\\(\\d\\))?"),
-    ("rectification", 0.75, "correct|update|fix|amend|change " + MY + " * " + DATA_EN),
-    ("rectification", 0.75, "correct|update|fix|amend|change the|your record|records|details"),
-    ("rectification", 0.75, MY + " name|surname|address|birth|details|email is|are * wrong|incorrect|misspelt|misspelled|inaccurate|outdated"),
-    ("rectification", 0.5, "~(inaccurate|incorrect|wrong|misspelt|misspelled)"),
-    ("rectification", 0.95, "~(rectificatie|rectificeren|correctierecht)"),
-    ("rectification", 0.75, "~(corrigeer|corrigeren|aanpassen|wijzigen|verbeteren|aanvullen|rechtzetten) * * " + DATA_NL),
-    ("rectification", 0.75, MIJN + " " + DATA_NL + " * * ~(corrigeren|aanpassen|wijzigen|verbeteren|aanvullen|onjuist|fout|verkeerd)"),
-    ("rectification", 0.5, "~(onjuist|onjuiste|verkeerd|verkeerde|foutief|foutieve)"),
-    ("rectification", 0.95, "~(berichtigung(sanspruch|santrag)?|berichtigen)"),
-    ("rectification", 0.75, "~(korrigieren|korrektur|aktualisieren|vervollständigen)"),
-    ("rectification", 0.5, "~(falsch|falsche|falscher|fehlerhaft|fehlerhafte|unrichtig|unrichtige)"),
-    ("rectification", 0.95, "~(rectifier|rectification|rectifiez)"),
-    ("rectification", 0.75, "~(corriger|correction|corrigez|compléter|completer|mettre) * * " + DATA_FR),
-    ("rectification", 0.5, "~(erronée?s?|erronee?s?|inexacte?s?|incorrecte?s?)"),
+    ("rectification", STRONG, "~rectif(y|ication|ied)"),
+    ("rectification", STRONG, ARTICLE + " ~16(\\(\\d\\))? * " + LAW),
+    ("rectification", PHRASE, ARTICLE + " ~16(\\(\\d\\))?"),
+    ("rectification", PHRASE, "correct|update|fix|amend|change " + MY + " * " + DATA_EN + "|name|surname|address|birth|email|phone|number"),
+    ("rectification", PHRASE, MY + " name|surname|address|birth|details|email|number is|are * * wrong|incorrect|misspelt|misspelled|inaccurate|outdated|out|spelled"),
+    ("rectification", PHRASE, "spelt|spelled|spelling * my|wrong|incorrectly"),
+    ("rectification", WEAK, "~(inaccurate|incorrect|wrong|misspelt|misspelled|outdated)"),
+    ("rectification", STRONG, "~(rectificatie|rectificeren|correctierecht|rectificatieverzoek)"),
+    ("rectification", PHRASE, "~(corrigeer|corrigeren|aanpassen|wijzigen|verbeteren|aanvullen|rechtzetten|aanpassing) * * " + DATA_NL + "|naam|achternaam|adres|geboortedatum|telefoonnummer"),
+    ("rectification", PHRASE, MIJN + " " + DATA_NL + "|naam|achternaam|adres|geboortedatum * * ~(corrigeren|aanpassen|wijzigen|verbeteren|aanvullen|onjuist|fout|verkeerd|verkeerde|gespeld)"),
+    ("rectification", WEAK, "~(onjuist|onjuiste|verkeerd|verkeerde|foutief|foutieve|fout)"),
+    ("rectification", STRONG, "~(berichtigung(sanspruch|santrag)?|berichtigen)"),
+    ("rectification", PHRASE, "~(korrigieren|korrektur|aktualisieren|vervollständigen|ändern|aendern) * * " + DATA_DE + "|namen|name|adresse|anschrift|geburtsdatum"),
+    ("rectification", WEAK, "~(korrigieren|korrektur|aktualisieren|vervollständigen)"),
+    ("rectification", WEAK, "~(falsch|falsche|falscher|falsches|fehlerhaft|fehlerhafte|unrichtig|unrichtige)"),
+    ("rectification", STRONG, "~(rectifier|rectification|rectifiez)"),
+    ("rectification", PHRASE, "~(corriger|correction|corrigez|compléter|completer|mettre|modifier|modifiez) * * " + DATA_FR + "|nom|adresse|prénom|prenom"),
+    ("rectification", WEAK, "~(erronée?s?|erronee?s?|inexacte?s?|incorrecte?s?|fausses?|faux)"),
     # ---- erasure (Art. 17) ----
-    ("erasure", 0.95, "right to be forgotten|erasure"),
-    ("erasure", 0.95, "~erasure"),
-    ("erasure", 0.95, "~art(icle|ikel|\\.)? ~17(\\(\\d\\))?"),
-    ("erasure", 0.95, "~art\\.?17"),
-    ("erasure", 0.75, "~(delete|erase|remove|wipe|purge|destroy|scrub) " + MY + "? * " + DATA_EN),
-    ("erasure", 0.75, "~(delete|erase|remove|wipe) " + MY + " account|cv|resume|email|address|number"),
-    ("erasure", 0.75, "~(delete|erase|remove|wipe) me from * your? system|systems|database|records|files|crm"),
-    ("erasure", 0.75, "forget me|about me"),
-    ("erasure", 0.75, DATA_EN + " * * ~(deleted|erased|removed|wiped|destroyed)"),
-    ("erasure", 0.95, "recht op vergetelheid|verwijdering|gegevenswissing"),
-    ("erasure", 0.95, "~(verwijderingsverzoek|gegevensverwijdering|vergetelheid)"),
-    ("erasure", 0.75, "~(verwijder|verwijderen|wis|wissen|vernietig|vernietigen) " + MIJN + "? * " + DATA_NL),
-    ("erasure", 0.75, MIJN + " * " + DATA_NL + " * * ~(verwijderen|verwijderd|wissen|gewist|vernietigen|weghalen|weg)"),
-    ("erasure", 0.75, "vergeet mij|me"),
-    ("erasure", 0.75, "~(verwijder|verwijderen|wis) " + MIJN + " account|cv|sollicitatie"),
-    ("erasure", 0.95, "~(löschung|loeschung|löschen|loeschen|löschantrag)"),
-    ("erasure", 0.95, "recht auf vergessenwerden|vergessen"),
-    ("erasure", 0.75, MEINE + " * " + DATA_DE + " * * ~(löschen|gelöscht|loeschen|geloescht|entfernen|entfernt|vernichten)"),
-    ("erasure", 0.95, "~(effacement|l['’]effacement|oubli|l['’]oubli)"),
-    ("erasure", 0.75, "~(supprimer|supprimez|effacer|effacez|détruire|detruire) * * " + DATA_FR),
-    ("erasure", 0.75, DATA_FR + " * * ~(supprimées?|supprimees?|effacées?|effacees?)"),
-    ("erasure", 0.75, "~(supprimer|supprimez|effacer) mon compte"),
+    ("erasure", STRONG, "right to be forgotten|erasure"),
+    ("erasure", STRONG, "~erasure"),
+    ("erasure", STRONG, ARTICLE + " ~17(\\(\\d\\))? * " + LAW),
+    ("erasure", PHRASE, ARTICLE + " ~17(\\(\\d\\))?"),
+    ("erasure", PHRASE, "~art\\.?17"),
+    ("erasure", PHRASE, "~(delete|erase|remove|wipe|purge|destroy|scrub|deleting|erasing|removing) " + MY + "? * " + DATA_EN),
+    ("erasure", PHRASE, "~(delete|erase|remove|wipe|close) " + MY + " account|cv|resume|email|address|number|application|photo|details"),
+    ("erasure", PHRASE, "~(delete|erase|remove|wipe) " + ME + " from * your? system|systems|database|databases|records|files|crm"),
+    ("erasure", PHRASE, "forget me|about me"),
+    ("erasure", PHRASE, DATA_EN + " * * ~(deleted|erased|removed|wiped|destroyed|purged)"),
+    ("erasure", STRONG, "recht op vergetelheid|verwijdering|gegevenswissing"),
+    ("erasure", STRONG, "~(verwijderingsverzoek|gegevensverwijdering|vergetelheid)"),
+    ("erasure", PHRASE, "~(verwijder|verwijderen|wis|wissen|vernietig|vernietigen|verwijdert|haal|halen) " + MIJN + "? * " + DATA_NL),
+    ("erasure", PHRASE, MIJN + " * " + DATA_NL + " * * ~(verwijderen|verwijderd|wissen|gewist|vernietigen|vernietigd|weghalen|weg|verwijdert)"),
+    ("erasure", PHRASE, "vergeet mij|me"),
+    ("erasure", PHRASE, "~(verwijder|verwijderen|wis) " + MIJN + " account|cv|sollicitatie|gegevens|foto"),
+    ("erasure", PHRASE, "~(löschung|loeschung) " + MEINE + "? * " + DATA_DE),
+    ("erasure", WEAK, "~(löschung|loeschung|löschen|loeschen|löschantrag|gelöscht|geloescht)"),
+    ("erasure", STRONG, "recht auf vergessenwerden|vergessen|löschung"),
+    ("erasure", PHRASE, MEINE + " * " + DATA_DE + " * * ~(löschen|gelöscht|loeschen|geloescht|entfernen|entfernt|vernichten)"),
+    ("erasure", STRONG, "droit à|a l'|l’ ~(effacement|oubli)"),
+    ("erasure", PHRASE, "~(effacement|l['’]effacement|oubli|l['’]oubli)"),
+    ("erasure", PHRASE, "~(supprimer|supprimez|effacer|effacez|détruire|detruire|suppression) * * " + DATA_FR),
+    ("erasure", PHRASE, DATA_FR + " * * ~(supprimées?|supprimees?|effacées?|effacees?|détruites?)"),
+    ("erasure", PHRASE, "~(supprimer|supprimez|effacer|fermer) mon compte|cv|profil"),
     # ---- restriction (Art. 18) ----
-    ("restriction", 0.95, "~restrict(ion)? * of|the? processing"),
-    ("restriction", 0.95, "~(restrict(ion)?|limit) * processing|use|using"),
-    ("restriction", 0.95, "~art(icle|ikel|\\.)? ~18(\\(\\d\\))?"),
-    ("restriction", 0.75, "~(freeze|pause|suspend|block) * * ~(processing|use|using)"),
-    ("restriction", 0.75, "~(keep|retain|hold|store) * but * not|n't|stop use|using|process|processing"),
-    ("restriction", 0.75, "do|don't|not * not? use " + MY + " * " + DATA_EN + " until|while|pending"),
-    ("restriction", 0.95, "beperking|beperken van * verwerking"),
-    ("restriction", 0.95, "~(beperking|beperken|blokkeren|bevriezen|opschorten|stopzetten)"),
-    ("restriction", 0.75, "niet * ~(gebruiken|verwerken) * * zolang|totdat|tot|terwijl"),
-    ("restriction", 0.95, "~(einschränkung|einschraenkung|einschränken|einschraenken|sperrung|sperren)"),
-    ("restriction", 0.75, "nicht * ~(verwenden|nutzen|verarbeiten|weiterverarbeiten) * * solange|bis"),
-    ("restriction", 0.95, "~(limitation|limiter|limitez|restreindre|gel|geler|suspendre|suspension)"),
-    ("restriction", 0.75, "~(conserver|conservez|garder|gardez) * * mais|sans * ~(utiliser|traiter|exploiter)"),
+    ("restriction", STRONG, "~restrict(ion)? * of|the? processing"),
+    ("restriction", STRONG, "~(restrict(ion)?|limit) * processing|use|using"),
+    ("restriction", STRONG, ARTICLE + " ~18(\\(\\d\\))? * " + LAW),
+    ("restriction", PHRASE, ARTICLE + " ~18(\\(\\d\\))?"),
+    ("restriction", PHRASE, "~(freeze|pause|suspend|block|halt) * * ~(processing|use|using)"),
+    ("restriction", PHRASE, "~(keep|retain|hold|store) * but * not|n't|stop use|using|process|processing"),
+    ("restriction", PHRASE, "do|don't|not * not? use " + MY + " * " + DATA_EN + " until|while|pending"),
+    ("restriction", PHRASE, "~(until|while|pending) * * ~(resolved|checked|verified|investigation|dispute|settled)"),
+    ("restriction", STRONG, "beperking|beperken van * verwerking"),
+    ("restriction", PHRASE, "~(beperking|beperken|blokkeren|bevriezen|opschorten|stopzetten|bevries|blokkeer)"),
+    ("restriction", PHRASE, "niet * ~(gebruiken|verwerken) * * zolang|totdat|tot|terwijl"),
+    ("restriction", STRONG, "~(einschränkung|einschraenkung) der verarbeitung"),
+    ("restriction", PHRASE, "~(einschränkung|einschraenkung|einschränken|einschraenken|sperrung|sperren)"),
+    ("restriction", PHRASE, "nicht * ~(verwenden|nutzen|verarbeiten|weiterverarbeiten) * * solange|bis"),
+    ("restriction", STRONG, "limitation du traitement"),
+    ("restriction", PHRASE, "~(limitation|limiter|limitez|restreindre|geler|gel|suspendre|suspension)"),
+    ("restriction", PHRASE, "~(conserver|conservez|garder|gardez) * * mais|sans * ~(utiliser|traiter|exploiter)"),
     # ---- objection (Art. 21) ----
-    ("objection", 0.95, "right to object"),
-    ("objection", 0.95, "~art(icle|ikel|\\.)? ~21(\\(\\d\\))?"),
-    ("objection", 0.75, "i object|objecting|am objecting"),
-    ("objection", 0.75, "~object(ion)? to * * ~(processing|marketing|use|profiling|calls|emails|mailing|newsletter)"),
-    ("objection", 0.75, "~(stop|cease|quit) * * ~(emailing|mailing|e-?mails?|calling|calls|texting|contacting|sending|spamming|marketing|newsletters?|messages|phoning)"),
-    ("objection", 0.75, "~(unsubscribe|opt-out|optout|unsub)"),
-    ("objection", 0.75, "opt me out|out of"),
-    ("objection", 0.75, "~(take|remove|delete|drop) me off|from * * ~(mailing|marketing|newsletter|list|lists|distribution|database)"),
-    ("objection", 0.75, "no|don't|not * more|longer * ~(emails?|calls|newsletters?|marketing|mailings|messages|contact|spam|texts)"),
-    ("objection", 0.75, "direct marketing"),
-    ("objection", 0.95, "~(bezwaar|bezwaarschrift)"),
-    ("objection", 0.75, "~(afmelden|uitschrijven|afmelding|uitschrijving)"),
-    ("objection", 0.75, "~(stop|stoppen|ophouden) * * ~(mailen|mailtjes|e-?mails|bellen|sturen|nieuwsbrief|nieuwsbrieven|reclame|marketing)"),
-    ("objection", 0.75, "geen|niet * * ~(mails|e-?mails|nieuwsbrief|nieuwsbrieven|reclame|marketing|mailings|telefoontjes) * meer"),
-    ("objection", 0.75, "niet meer * * ~(mailen|bellen|benaderen|contacteren|sturen)"),
-    ("objection", 0.95, "~(widerspruch|widerspreche|widersprechen|werbewiderspruch)"),
-    ("objection", 0.75, "~(abmelden|abbestellen|austragen)"),
-    ("objection", 0.75, "keine * * ~(werbung|newsletter|e-?mails|mails|anrufe|werbemails) * mehr"),
-    ("objection", 0.95, "~(opposition|m['’]oppose|oppose|opposer|opposons)"),
-    ("objection", 0.75, "~(désabonner|desabonner|désinscrire|desinscrire|désinscription|desinscription|désabonnement)"),
-    ("objection", 0.75, "~(arrêter|arreter|cessez|arrêtez|arretez) * * ~(envoyer|m['’]envoyer|appeler|m['’]appeler|prospection|newsletters?|mails|courriels|publicités?|démarchage)"),
-    ("objection", 0.75, "plus * * ~(mails|courriels|newsletters?|publicités?|appels|prospection|démarchage)"),
+    ("objection", STRONG, "right to object"),
+    ("objection", STRONG, ARTICLE + " ~21(\\(\\d\\))? * " + LAW),
+    ("objection", PHRASE, ARTICLE + " ~21(\\(\\d\\))?"),
+    ("objection", PHRASE, "i object|objecting|am objecting"),
+    ("objection", PHRASE, "~object(ion)? to * * ~(processing|marketing|use|profiling|calls|emails|mailing|newsletter|contact)"),
+    ("objection", PHRASE, "~(stop|cease|quit) * * ~(emailing|mailing|e-?mails?|calling|calls|ringing|texting|contacting|sending|spamming|marketing|newsletters?|messages|phoning|bothering)"),
+    ("objection", WEAK, "~(unsubscribe|opt-out|optout|unsub|unsubscribed)"),
+    ("objection", PHRASE, "unsubscribe me|us"),
+    ("objection", PHRASE, "opt me out|out of"),
+    ("objection", PHRASE, "~(take|remove|delete|drop|strike) " + ME + " off|from * * ~(mailing|marketing|newsletter|list|lists|distribution|database|lists)"),
+    ("objection", PHRASE, "no|don't|not|never * more|longer|again * ~(emails?|calls|call|newsletters?|marketing|mailings|messages|contact|spam|texts|ring)"),
+    ("objection", PHRASE, "do not|never call|contact|email|phone me|us"),
+    ("objection", PHRASE, "direct marketing"),
+    ("objection", WEAK, "~(bezwaar|bezwaarschrift)"),
+    ("objection", PHRASE, "bezwaar tegen * * ~(verwerking|gebruik|marketing|profilering|nieuwsbrief|mailings|reclame)"),
+    ("objection", PHRASE, "ik maak|teken bezwaar"),
+    ("objection", WEAK, "~(afmelden|uitschrijven|afmelding|uitschrijving|afmeld)"),
+    ("objection", PHRASE, "~(meld|schrijf) me|mij * af|uit"),
+    ("objection", PHRASE, "~(stop|stoppen|ophouden|staak) * * ~(mailen|mailtjes|e-?mails|bellen|sturen|nieuwsbrief|nieuwsbrieven|reclame|marketing|benaderen)"),
+    ("objection", PHRASE, "geen|niet * * ~(mails|e-?mails|nieuwsbrief|nieuwsbrieven|reclame|marketing|mailings|telefoontjes|bellen) * meer"),
+    ("objection", PHRASE, "niet meer * * ~(mailen|bellen|benaderen|contacteren|sturen|e-?mailen)"),
+    ("objection", PHRASE, "bel|mail me|mij niet meer"),
+    ("objection", WEAK, "~(widerspruch|widerspreche|widersprechen|werbewiderspruch)"),
+    ("objection", PHRASE, "~(widerspruch|widerspreche|widersprechen) * * ~(verarbeitung|nutzung|werbung|verwendung|profiling|direktwerbung|newsletter)"),
+    ("objection", PHRASE, "~(abmelden|abbestellen|austragen|abmeldung)"),
+    ("objection", PHRASE, "keine * * ~(werbung|newsletter|e-?mails|mails|anrufe|werbemails|post|werbeanrufe) * mehr"),
+    ("objection", PHRASE, "nicht mehr * * ~(anrufen|kontaktieren|anschreiben|mailen|zuschicken|schicken)"),
+    ("objection", WEAK, "~(opposition|m['’]oppose|oppose|opposer|opposons)"),
+    ("objection", PHRASE, "~(m['’]oppose|opposer|opposition) à|au|a * * ~(traitement|prospection|utilisation|envoi|marketing|profilage)"),
+    ("objection", PHRASE, "~(désabonner|desabonner|désinscrire|desinscrire|désinscription|desinscription|désabonnement)"),
+    ("objection", PHRASE, "~(arrêter|arreter|cessez|arrêtez|arretez) * * ~(envoyer|m['’]envoyer|appeler|m['’]appeler|prospection|newsletters?|mails|courriels|publicités?|démarchage|contacter)"),
+    ("objection", PHRASE, "plus * * ~(mails|courriels|newsletters?|publicités?|appels|prospection|démarchage|sollicitations)"),
     # ---- withdrawal (Art. 7(3)) ----
-    ("withdrawal", 0.95, "~(withdraw(ing|n|al)?|revok(e|ing)|retract(ing)?) * * consent"),
-    ("withdrawal", 0.95, "~(withdraw(ing|n)?|revoke) * * * * consent"),
-    ("withdrawal", 0.95, "~art(icle|ikel|\\.)? ~7\\(3\\)"),
-    ("withdrawal", 0.75, "no longer consent|agree|give|gave"),
-    ("withdrawal", 0.75, "consent * * * ~(withdrawn|revoked|cancelled|canceled)"),
-    ("withdrawal", 0.75, "~(do|don't|not) not? consent|agree * longer"),
-    ("withdrawal", 0.95, "~(intrekken|intrekking|trek|trekken) * * * ~(toestemming|instemming|akkoord|goedkeuring)"),
-    ("withdrawal", 0.95, "~(toestemming|instemming) * * * ~(intrekken|in|ingetrokken)"),
-    ("withdrawal", 0.75, "niet langer|meer * akkoord|toestemming"),
-    ("withdrawal", 0.95, "~(widerrufe|widerrufen|widerruf|zurückziehen|zurueckziehen|entziehe|ziehe) * * * ~(einwilligung|zustimmung|einverständnis|einverstaendnis)"),
-    ("withdrawal", 0.95, "~(einwilligung|zustimmung|einverständnis) * * * ~(widerrufe|widerrufen|zurück|zurueck|entzogen)"),
-    ("withdrawal", 0.95, "~(retire|retirer|retirons|révoque|revoque|révoquer|revoquer|retrait) * * * ~(consentement|accord)"),
-    ("withdrawal", 0.95, "~(consentement|accord) * * ~(retiré|retire|révoqué|revoque)"),
+    ("withdrawal", STRONG, "~(withdraw(ing|n|al)?|withdrew|revok(e|ing)|revocation|retract(ing)?) * * consent"),
+    ("withdrawal", STRONG, "~(withdraw(ing|n)?|revoke) * * * * consent"),
+    ("withdrawal", STRONG, ARTICLE + " ~7\\(3\\)"),
+    ("withdrawal", PHRASE, "no longer consent|agree|give|gave"),
+    ("withdrawal", PHRASE, "consent * * * ~(withdrawn|revoked|cancelled|canceled)"),
+    ("withdrawal", PHRASE, "~(do|don't|not) not? consent|agree * longer"),
+    ("withdrawal", WEAK, "~(withdraw|withdrawing|withdrawn|consent)"),
+    ("withdrawal", STRONG, "~(intrekken|intrekking|trek|trekken) * * * ~(toestemming|instemming|akkoord|goedkeuring)"),
+    ("withdrawal", STRONG, "~(toestemming|instemming) * * * ~(intrekken|in|ingetrokken)"),
+    ("withdrawal", PHRASE, "niet langer|meer * akkoord|toestemming"),
+    ("withdrawal", WEAK, "~(toestemming|intrekken|ingetrokken)"),
+    ("withdrawal", STRONG, "~(widerrufe|widerrufen|widerruf|zurückziehen|zurueckziehen|entziehe|ziehe) * * * ~(einwilligung|zustimmung|einverständnis|einverstaendnis)"),
+    ("withdrawal", STRONG, "~(einwilligung|zustimmung|einverständnis) * * * ~(widerrufe|widerrufen|zurück|zurueck|entzogen)"),
+    ("withdrawal", WEAK, "~(einwilligung|widerrufe|widerruf|widerrufen)"),
+    ("withdrawal", STRONG, "~(retire|retirer|retirons|révoque|revoque|révoquer|revoquer|retrait) * * * ~(consentement|accord)"),
+    ("withdrawal", STRONG, "~(consentement|accord) * * ~(retiré|retire|révoqué|revoque)"),
+    ("withdrawal", WEAK, "~(consentement|retire|retirer)"),
     # ---- portability (Art. 20) ----
-    ("portability", 0.95, "~(portability|portable)"),
-    ("portability", 0.95, "~art(icle|ikel|\\.)? ~20(\\(\\d\\))?"),
-    ("portability", 0.75, "~(machine-readable|machine|structured) * * readable|format|csv|json|xml|export"),
-    ("portability", 0.75, "~(csv|json|xml|excel) * * * " + DATA_EN),
-    ("portability", 0.75, "~(transfer|transmit|send|move|port) * * " + DATA_EN + " * * to * ~(new|another|other|competitor)"),
-    ("portability", 0.95, "~(dataportabiliteit|overdraagbaarheid|overdragen)"),
-    ("portability", 0.95, "~(datenübertragbarkeit|datenuebertragbarkeit|übertragbarkeit|uebertragbarkeit)"),
-    ("portability", 0.95, "~(portabilité|portabilite)"),
-    ("portability", 0.75, "~(maschinenlesbar|maschinenlesbaren|machineleesbaar|machineleesbare|lisible)"),
+    ("portability", STRONG, "~(portability|dataportabiliteit|datenübertragbarkeit|datenuebertragbarkeit|portabilité|portabilite)"),
+    ("portability", STRONG, ARTICLE + " ~20(\\(\\d\\))? * " + LAW),
+    ("portability", PHRASE, ARTICLE + " ~20(\\(\\d\\))?"),
+    ("portability", PHRASE, "~(machine-readable|machine|structured) * * readable|format|csv|json|xml|export"),
+    ("portability", PHRASE, "~(csv|json|xml|excel|spreadsheet) * * * " + DATA_EN + "|" + DATA_NL),
+    ("portability", PHRASE, "~(transfer|transmit|send|move|port) * * " + DATA_EN + " * * to * ~(new|another|other|competitor)"),
+    ("portability", PHRASE, "~(overdraagbaarheid|overdragen|übertragbarkeit|uebertragbarkeit|übertragen)"),
+    ("portability", PHRASE, "~(maschinenlesbar|maschinenlesbaren|maschinenlesbarem|machineleesbaar|machineleesbare|lisible|structuré|gestructureerd|gestructureerde)"),
     # ---- complaint ----
-    ("complaint", 0.95, "~(ico|datenschutzbehörde|datenschutzbehoerde|landesdatenschutzbeauftragte|cnil|apd|gba|edoeb)"),
-    ("complaint", 0.95, "autoriteit persoonsgegevens"),
-    ("complaint", 0.95, "information commissioner|commissioner's"),
-    ("complaint", 0.75, "~(complain|complaint|complaining) * * * ~(regulator|commissioner|authority|data|privacy|gdpr|breach|leak)"),
-    ("complaint", 0.75, "~(data|privacy) ~(breach|leak|incident)"),
-    ("complaint", 0.75, "~(datalek|datalekken|privacyschending|privacyklacht)"),
-    ("complaint", 0.75, "~(klacht|klachten) * * * ~(privacy|gegevens|persoonsgegevens|avg|toezichthouder)"),
-    ("complaint", 0.75, "~(datenpanne|datenleck|datenschutzbeschwerde|datenschutzverstoß|datenschutzverstoss)"),
-    ("complaint", 0.75, "~(beschwerde|beschweren) * * * ~(datenschutz|aufsichtsbehörde|daten)"),
-    ("complaint", 0.75, "~(plainte|réclamation|reclamation) * * * ~(cnil|autorité|autorite|données|donnees|rgpd)"),
-    ("complaint", 0.75, "~(fuite|violation) de|des * ~(données|donnees)"),
+    ("complaint", STRONG, "~(ico|datenschutzbehörde|datenschutzbehoerde|landesdatenschutzbeauftragte|landesdatenschutzbeauftragten|cnil|edoeb|aufsichtsbehörde|aufsichtsbehoerde)"),
+    ("complaint", STRONG, "autoriteit persoonsgegevens"),
+    ("complaint", STRONG, "information commissioner|commissioner's|commissioners"),
+    ("complaint", PHRASE, "~(complain|complaint|complaining|complained) * * * ~(regulator|commissioner|authority|data|privacy|gdpr|breach|leak)"),
+    ("complaint", PHRASE, "~(report|reporting) you|this * * * ~(regulator|authority|ico|commissioner|cnil)"),
+    ("complaint", PHRASE, "~(data|privacy|security) ~(breach|leak|incident)"),
+    ("complaint", PHRASE, "sent|emailed|forwarded|disclosed|shared * * * * wrong|another|other person|customer|recipient|people|company"),
+    ("complaint", PHRASE, "~(ignored|ignoring|no|never) * * * ~(request|response|reply|answer)"),
+    ("complaint", WEAK, "~(complaint|complain|unacceptable|breach|leak|leaked|disgraceful|outrageous)"),
+    ("complaint", PHRASE, "~(datalek|datalekken|privacyschending|privacyklacht|toezichthouder)"),
+    ("complaint", PHRASE, "~(klacht|klachten) * * * ~(privacy|gegevens|persoonsgegevens|avg|toezichthouder|indienen)"),
+    ("complaint", WEAK, "~(klacht|klachten|onacceptabel|schandalig|lek)"),
+    ("complaint", PHRASE, "~(datenpanne|datenleck|datenschutzbeschwerde|datenschutzverstoß|datenschutzverstoss)"),
+    ("complaint", PHRASE, "~(beschwerde|beschweren) * * * ~(datenschutz|aufsichtsbehörde|daten|einlegen)"),
+    ("complaint", WEAK, "~(beschwerde|beschweren|inakzeptabel|unverschämt)"),
+    ("complaint", PHRASE, "~(plainte|réclamation|reclamation) * * * ~(cnil|autorité|autorite|données|donnees|rgpd)"),
+    ("complaint", PHRASE, "~(fuite|violation) de|des * ~(données|donnees)"),
+    ("complaint", WEAK, "~(plainte|inadmissible|inacceptable|scandaleux)"),
 )
+
+# Concepts: words that mean the same across our four languages. The rule component gives
+# each such token the concept as its NORM (the CNN's main feature), so "löschen", "supprimer",
+# "verwijderen" and "delete" share what the model learned from any of them; it also appends one
+# `__concept_<name>__` marker per concept found, for the bag-of-words model. Business words are
+# concepts too: they are what tells "delete the duplicate invoice" from "delete my data".
+CONCEPTS: dict[str, str] = {
+    "delete": "~(delete[ds]?|deleting|deletion|erased?|erasing|removed?|removing|removal|wiped?|"
+              "purged?|destroy(ed)?|scrub) ~(verwijder(en|d|t|ing)?|wis(sen|t)?|gewist|wissing|"
+              "vernietig(en|d|t)?|weghalen|weg) ~(lösch(en|e|t|ung)|gelöscht|loesch(en|e|ung)|"
+              "geloescht|entfern(en|t)|vernichten|vernichtet) ~(supprim(er|ez|iez|e|é|ée|és|ées|"
+              "ons)|suppression|effac(er|ez|iez|e|é|ée|és|ées)|effacement|détrui(re|sez))",
+    "forget": "~(forget|forgotten|vergeten|vergetelheid|vergessen|vergessenwerden|oublié?)",
+    "data": "~(personal|private|data|details|information|info|records?|files?|profiles?|"
+            "(persoons)?gegevens|informatie|dossier|profiel|(personen)?daten|angaben|"
+            "personenbezogenen?|informationen|datensätze|données|donnees|informations|"
+            "coordonnées|coordonnees|personnelles?|profil)",
+    "me": "~(me|my|myself|mine|mij|mijn|m'n|mich|mir|meine[nrms]?|moi|mes|mon|ma|m'|m’)",
+    "access": "~(access|copy|copies|overview|inzage|inzageverzoek|kopie|afschrift|overzicht|"
+              "auskunft|auskunftsersuchen|copie|accès|acces|d'accès|d’accès)",
+    "hold": "~(hold|holds|holding|held|store[ds]?|stored|keep|kept|process(ed|ing)?|"
+            "bewaren|bewaart|bewaard|opgeslagen|verwerken|verwerkt|verwerking|speichern|"
+            "gespeichert|verarbeiten|verarbeitet|verarbeitung|conservez|détenez|detenez|"
+            "traitez|traitement|conserver|stockées?)",
+    "correct": "~(correct(ed|ion)?|rectif(y|ied|ication)|update[ds]?|amend(ed)?|misspelt|"
+               "misspelled|corrigeren|corrigeer|aanpassen|wijzigen|verbeteren|rectificatie|"
+               "rechtzetten|berichtig(en|ung)|korrigieren|korrektur|corriger|corrigez|"
+               "rectifier|rectification|modifier)",
+    "wrong": "~(wrong|incorrect|inaccurate|outdated|onjuist|onjuiste|verkeerd|verkeerde|fout|"
+             "foutief|falsch|falsche|falscher|fehlerhaft|fehlerhafte|unrichtig|erronée?s?|"
+             "inexacte?s?|incorrecte?s?|fausse|faux)",
+    "name": "~(name|surname|naam|achternaam|voornaam|namen?|nachname|nom|prénom|prenom)",
+    "address": "~(address|adres|adresse|anschrift|domicile)",
+    "stop": "~(stop|stopp(en)?|cease|quit|ophouden|staken|aufhören|einstellen|unterlassen|"
+            "arrêter|arrêtez|arreter|arretez|cessez|cesser)",
+    "marketing": "~(marketing|newsletters?|mailings?|mailing-?list|promotions?|promotional|"
+                 "advertising|sales|nieuwsbrief|nieuwsbrieven|reclame|aanbiedingen|werbung|"
+                 "werbemails?|werbeanrufe|prospection|démarchage|publicités?|promotionnels?|"
+                 "commerciales?)",
+    "contact": "~(email(s|ing)?|e-mails?|mails?|calls?|calling|phon(e|ing)|texts?|texting|"
+               "contact(ing)?|mailen|mailtjes|bellen|gebeld|telefoontjes|benaderen|anrufe?n?|"
+               "angerufen|anschreiben|kontaktieren|appel(s|er|ez)?|appelé|courriels?|contacter|"
+               "sollicitations)",
+    "unsubscribe": "~(unsubscribe[d]?|unsub|opt-?out|afmelden|afmelding|uitschrijven|"
+                   "abmelden|abmeldung|abbestellen|austragen|désabonner|desabonner|"
+                   "désinscrire|desinscrire|désinscription|désabonnement)",
+    "list": "~(list|lists|verzendlijst|lijst|bestand|liste|verteiler|fichier|fichiers)",
+    "object": "~(object|objects|objecting|objection|bezwaar|widerspruch|widerspreche|"
+              "widersprechen|oppose|opposer|opposition)",
+    "consent": "~(consent|toestemming|instemming|einwilligung|zustimmung|einverständnis|"
+               "consentement)",
+    "withdraw": "~(withdraw|withdrawing|withdrawn|withdrew|revoke[ds]?|revoking|retract|"
+                "intrekken|intrek|trek|ingetrokken|widerrufe[n]?|widerruf|zurückziehen|"
+                "zurueckziehen|entziehe|retire|retirer|révoque|révoquer|revoque|retrait)",
+    "restrict": "~(restrict(ed|ion)?|limit(ed)?|freeze|frozen|pause|suspend(ed)?|block(ed)?|"
+                "beperk(en|ing|t)?|blokkeren|bevriezen|opschorten|einschränk(en|ung)|"
+                "einschraenk(en|ung)|sperr(en|ung)|limiter|limitation|geler|gel|suspendre)",
+    "until": "~(until|pending|while|meanwhile|zolang|totdat|solange|bis|tant|attendant)",
+    "format": "~(csv|json|xml|excel|spreadsheet|machine-readable|readable|structured|format|"
+              "formaat|machineleesbaar|machineleesbare|maschinenlesbar(en|em)?|lisible|"
+              "structuré|gestructureerd|portability|dataportabiliteit|datenübertragbarkeit|"
+              "portabilité|portabilite)",
+    "transfer": "~(transfer|transmit|overdragen|overzetten|übertragen|uebertragen|"
+                "übermitteln|transférer|transferer|transmettre|provider|aanbieder|anbieter|"
+                "fournisseur|competitor)",
+    "complaint": "~(complaint|complain|complaining|complained|klacht|klachten|beklag|"
+                 "beschwerde|beschweren|plainte|réclamation|reclamation)",
+    "regulator": "~(ico|commissioner|regulator|authority|autoriteit|toezichthouder|"
+                 "datenschutzbehörde|datenschutzbehoerde|aufsichtsbehörde|"
+                 "datenschutzbeauftragte[n]?|cnil|autorité|autorite)",
+    "leak": "~(leak|leaked|breach|datalek|lek|datenpanne|datenleck|fuite|violation)",
+    "privacy": "~(gdpr|uk-gdpr|avg|dsgvo|ds-gvo|rgpd|privacy|datenschutz|confidentialité)",
+    "legal": "~(law|lawyer|solicitor|legal|advocaat|jurist|anwalt|rechtsanwalt|avocat|"
+             "juridique|rechtlich)",
+    "invoice": "~(invoices?|factuur|facturen|rechnung(en)?|facture[s]?|credit(nota)?|payment|"
+               "betaling|zahlung|paiement|quote|quotation|offerte|angebot|devis|price|prijs|"
+               "preis|prix|fee|fees|tarief|kosten|coût|cout)",
+    "shipment": "~(shipments?|consignments?|containers?|pallets?|cargo|freight|goods|zending|"
+                "zendingen|lading|goederen|sendung(en)?|ladung|waren|envoi|marchandises?|"
+                "colis|livraison|delivery|levering|lieferung)",
+    "customs": "~(customs|declarations?|entry|entries|hs|tariff|duty|duties|vat|eori|aeo|"
+               "douane|aangifte|invoerrechten|btw|naheffing|zoll|zollanmeldung|zolltarif|"
+               "einfuhr|ausfuhr|mwst|douanes?|déclaration|dédouanement|droits|tva|incoterms?)",
+    "event": "~(meeting|meetings|webinar|course|training|seminar|workshop|invite|invitation|"
+             "vergadering|overleg|cursus|training|besprechung|termin|schulung|réunion|"
+             "formation|séminaire|atelier|thread|agenda)",
+    "job": "~(application|applicant|vacancy|cv|resume|interview|sollicitatie|vacature|"
+           "sollicitant|bewerbung|bewerber(in)?|stelle|lebenslauf|candidature|poste|"
+           "entretien)",
+    "colleague": "~(colleague|colleagues|collega|collega's|kollege|kollegin|kollegen|"
+                 "collègue|collègues)",
+}
+
+# The concepts that speak for each label: when a label has no cue match, staff are shown the
+# sentence with the most of these words.
+LABEL_CONCEPTS: dict[str, frozenset[str]] = {
+    "access": frozenset({"access", "hold", "data"}),
+    "rectification": frozenset({"correct", "wrong", "name", "address"}),
+    "erasure": frozenset({"delete", "forget", "data"}),
+    "objection": frozenset({"object", "stop", "unsubscribe", "marketing", "contact", "list"}),
+    "restriction": frozenset({"restrict", "until", "hold"}),
+    "withdrawal": frozenset({"withdraw", "consent"}),
+    "portability": frozenset({"format", "transfer"}),
+    "complaint": frozenset({"complaint", "regulator", "leak", "privacy"}),
+}

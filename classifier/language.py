@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+import threading
 from typing import Any
 
 from classifier.labels import LANGUAGES
 
 FALLBACK = "en"
 MIN_CONFIDENCE = 0.6
-SAMPLE_CHARS = 2000
+SAMPLE_CHARS = 400  # the opening of a mail tells its language; the tail only costs time
+
+_lock = threading.Lock()
+_loaded: list[Any] = []
 
 
-@lru_cache(maxsize=1)
 def _identifier() -> Any:
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+    with _lock:
+        if not _loaded:
+            from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-    identifier.set_languages(list(LANGUAGES))
-    return identifier
+            identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+            identifier.set_languages(list(LANGUAGES))
+            _loaded.append(identifier)
+        return _loaded[0]
+
+
+def preload() -> None:
+    """Start loading the langid model in the background (its LZMA unpacking frees the GIL)."""
+    threading.Thread(target=_identifier, name="langid-load", daemon=True).start()
 
 
 def detect_language(text: str) -> str:

@@ -1,0 +1,145 @@
+"""The shipped model on tricky mails in every language (issue 3).
+
+Each case is a mail written for this test (not a training or held-out example).
+"""
+
+from __future__ import annotations
+
+import pytest
+import shipped_model
+
+from classifier import REQUEST, TRIAGE, Classifier
+
+shipped = shipped_model.shipped  # the session fixture
+
+REQUESTS = [
+    # (language, subject, body, the right that must be among the labels)
+    ("en", "", "What do you have on me? I'd like a copy please.\n\nAmelia Stone", "access"),
+    ("en", "please stop", "Please stop emailing me, I never asked for your offers.", "objection"),
+    ("en", "Old course attendee",
+     "Hello, I took one of your courses in 2022. Please erase everything you hold about me.\n"
+     "Thanks, Rowan Pike", "erasure"),
+    ("en", "My name",
+     "Hi, your records spell my surname wrong (Hollis, not Hollins). Please correct it.",
+     "rectification"),
+    ("en", "consent", "I withdraw my consent to you using my photo in your brochure.",
+     "withdrawal"),
+    ("nl", "", "Haal mijn gegevens weg uit jullie systeem alsjeblieft. Groet, Fenna", "erasure"),
+    ("nl", "Bezwaar", "Ik wil bezwaar maken tegen het gebruik van mijn gegevens voor reclame.",
+     "objection"),
+    ("nl", "Vraag", "Welke persoonsgegevens hebben jullie van mij? Graag een kopie. Groet, Ruud",
+     "access"),
+    ("nl", "toestemming", "Ik trek mijn toestemming in voor jullie nieuwsbrief. Groet, Lieke",
+     "withdrawal"),
+    ("de", "Löschung meiner Daten",
+     "Sehr geehrte Damen und Herren, bitte löschen Sie alle Daten, die Sie über mich haben.",
+     "erasure"),
+    ("de", "Auskunft",
+     "Guten Tag, welche personenbezogenen Daten speichern Sie über mich? Bitte um eine Kopie.",
+     "access"),
+    ("de", "Werbung", "Bitte schicken Sie mir keine Werbung mehr per E-Mail.", "objection"),
+    ("fr", "Consentement", "Bonjour, je retire mon consentement à l'utilisation de mes données.",
+     "withdrawal"),
+    ("fr", "Mes données",
+     "Bonjour, merci de supprimer toutes mes données personnelles de vos fichiers.", "erasure"),
+    ("fr", "", "Bonjour, je ne veux plus recevoir vos courriels publicitaires. Merci.",
+     "objection"),
+]
+
+BUSINESS = [
+    # (language, subject, body): ordinary mail to info@ that must never get an acknowledgement
+    ("en", "Quote for import clearance",
+     "Hi, how much would you charge to clear two pallets of bicycle parts from Taiwan into "
+     "Felixstowe next month? Regards, Owen"),
+    ("en", "Typo on commercial invoice",
+     "Hi, the consignee's postcode on the commercial invoice for order 5512 has a typo. "
+     "Could you send a corrected version before you lodge the entry? Thanks, Ruth"),
+    ("en", "take me off this thread",
+     "Hi both, I've handed the Antwerp project to Liam, so please take me off this email "
+     "thread. Cheers, Dana"),
+    ("nl", "Bezwaar naheffing invoerrechten",
+     "Beste, de Douane heeft een naheffing opgelegd voor onze zending schoenen. Kunnen jullie "
+     "namens ons bezwaar indienen? Groet, Koen"),
+    ("nl", "afmelden cursus",
+     "Hoi, ik moet me helaas afmelden voor de cursus douanewaarde van donderdag. Groet, Pim"),
+    ("de", "Rechnung",
+     "Hallo, auf der Rechnung 2026-311 ist der Betrag falsch. Bitte schicken Sie eine "
+     "korrigierte Rechnung. Gruß, Uwe"),
+    ("fr", "Devis", "Bonjour, pouvez-vous nous faire un devis pour le dédouanement de trois "
+     "conteneurs de meubles venant d'Inde ? Cordialement, Léa"),
+]
+
+
+@pytest.mark.parametrize(("language", "subject", "body", "right"), REQUESTS)
+def test_rights_request_gets_its_right_and_a_ticket(shipped: Classifier, language: str,
+                                                   subject: str, body: str, right: str) -> None:
+    verdict = shipped.classify(subject, body)
+
+    assert right in verdict.labels
+    assert verdict.decision in (REQUEST, TRIAGE)
+    assert verdict.language == language
+    assert verdict.evidence.get(right), "staff must see why"
+
+
+@pytest.mark.parametrize(("language", "subject", "body"), BUSINESS)
+def test_business_mail_is_never_acknowledged_as_a_request(shipped: Classifier, language: str,
+                                                         subject: str, body: str) -> None:
+    verdict = shipped.classify(subject, body)
+
+    assert verdict.decision != REQUEST
+    assert verdict.language == language
+
+
+def test_mail_invoking_two_rights_gets_both_labels(shipped: Classifier) -> None:
+    verdict = shipped.classify(
+        "Access and deletion",
+        "Hello,\n\nPlease send me a copy of all the personal data you hold about me. "
+        "Once I have it, delete all of it.\n\nRegards\nNoor Haddad")
+
+    assert {"access", "erasure"} <= verdict.kinds
+    assert verdict.decision == REQUEST
+
+
+def test_only_the_new_text_of_a_reply_counts(shipped: Classifier) -> None:
+    quoted_request = (
+        "Thanks, that's all fine - see you at the training on Thursday.\n\n"
+        "On Tue, 3 Mar 2026 at 10:12, Ann Vos <ann@example.com> wrote:\n"
+        "> Please delete all my personal data and stop emailing me.\n"
+        "> Ann")
+
+    verdict = shipped.classify("Re: training", quoted_request)
+    unquoted = shipped.classify("", "Please delete all my personal data and stop emailing me.")
+
+    assert verdict.decision != REQUEST
+    assert "erasure" not in verdict.labels and "objection" not in verdict.labels
+    assert {"erasure", "objection"} <= unquoted.kinds
+
+
+def test_request_above_quoted_business_mail_is_found(shipped: Classifier) -> None:
+    body = ("Ik wil niet langer dat jullie mij mailen. Haal mij van jullie lijst.\n\n"
+            "Op di 3 mrt. 2026 om 10:12 schreef Harbourline Verkoop:\n"
+            "> Beste klant, bekijk ons nieuwe cursusaanbod voor 2026.\n")
+
+    verdict = shipped.classify("Re: cursusaanbod", body)
+
+    assert "objection" in verdict.labels
+    assert verdict.language == "nl"
+
+
+def test_complaint_is_always_routed_to_triage(shipped: Classifier) -> None:
+    verdict = shipped.classify(
+        "Data leak",
+        "You emailed my passport copy to another customer. I am reporting this to the ICO.")
+
+    assert "complaint" in verdict.labels
+    assert verdict.decision == TRIAGE
+    assert any("complaint" in reason for reason in verdict.triage_reasons)
+
+
+def test_scores_cover_every_label_and_stay_probabilities(shipped: Classifier) -> None:
+    verdict = shipped.classify("Tariff Watch", "Unsubscribe me from Tariff Watch please.")
+
+    assert set(verdict.scores) == {"access", "rectification", "erasure", "objection",
+                                   "restriction", "withdrawal", "portability", "complaint"}
+    assert all(0.0 <= s <= 1.0 for s in verdict.scores.values())
+    assert list(verdict.labels) == sorted(verdict.labels, key=lambda k: -verdict.scores[k])

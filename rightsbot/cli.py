@@ -68,8 +68,8 @@ port = 8025
 secret_key = "{secret}"
 
 [classifier]
-request_threshold = 0.5
-triage_threshold = 0.2
+request_threshold = 0.8                 # at or above: ticket + acknowledgement
+triage_threshold = 0.05                 # at or above (below request): ticket for staff, no reply
 
 [deadlines]
 policy = "uk"                           # "uk" (ICO) or "eu"/"nl" (Regulation 1182/71)

@@ -39,6 +39,7 @@ TOKENIZER_DIR = "tokenizers"
 DEFAULT_REQUEST_THRESHOLD = 0.8
 DEFAULT_TRIAGE_THRESHOLD = 0.05
 REQUEST, TRIAGE, NOT_REQUEST = "request", "triage", "not_request"
+ALWAYS_TRIAGE_BAR = 0.5
 MAX_EVIDENCE = 5
 # A sentence ends at . ! ? or a line break; good enough to show staff a phrase in context.
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
@@ -144,7 +145,11 @@ class Classifier:
         confident = [k for k in RIGHTS if scores[k] >= self.request_threshold]
         doubtful = [k for k in LABELS
                     if self.triage_threshold <= scores[k] < self.request_threshold]
-        special = [k for k in ALWAYS_TRIAGE if scores[k] >= self.triage_threshold]
+        # Complaint and portability send a ticket to staff when they are likely (>= 0.5), not
+        # when they are a faint candidate beside a confident right; a faint one still shows
+        # among the labels, and alone it is "doubtful" below, which is triage as well.
+        special = [k for k in ALWAYS_TRIAGE
+                   if scores[k] >= max(self.triage_threshold, ALWAYS_TRIAGE_BAR)]
         if special:
             return TRIAGE, tuple(f"{k} is always checked by staff" for k in special)
         if confident:

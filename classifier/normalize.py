@@ -139,9 +139,18 @@ def _unquote(body: str) -> str:
     return "\n".join(line.lstrip("> ") for line in body.splitlines())
 
 
+_REPLY = re.compile(r"(?i)^\s*(re|aw|antw|sv|réf|ref)\s*:")
+
+
 def model_text(subject: str, body: str) -> str:
     """Subject and new text as one bounded string, the only input the classifier sees."""
-    text = f"{subject.strip()}\n\n{new_text(body)}".strip()
+    body_text = new_text(body)
+    subject = subject.strip()
+    # A reply's subject is the old thread's, often a request we already answered ("Re: Your
+    # data has been deleted"); when the reply has new text of its own, that text decides.
+    if _REPLY.match(subject) and len(body_text.split()) >= 3:
+        subject = ""
+    text = f"{subject}\n\n{body_text}".strip()
     text = re.sub(r"[ \t\u00a0]+", " ", text)
     text = re.sub(r"\n\s*\n+", "\n\n", text)
     return text[:MAX_MODEL_CHARS]

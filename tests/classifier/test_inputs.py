@@ -74,3 +74,12 @@ def test_html_body_becomes_text_with_quotes_marked() -> None:
     assert "Delete my data" in text
     assert "> old mail" in text
     assert "x()" not in text
+
+
+def test_a_reply_with_new_text_is_read_without_the_old_threads_subject() -> None:
+    # "Re: Your data has been deleted" is our own confirmation; the reply decides, not it.
+    text = model_text("Re: Your data has been deleted", "Thanks, that is all I needed.")
+    assert text == "Thanks, that is all I needed."
+    # A bare "ok" keeps the subject, and so does a mail that is not a reply.
+    assert model_text("Re: my data", "ok").startswith("Re: my data")
+    assert model_text("Delete my data", "Thanks, that is all.").startswith("Delete my data")

@@ -7,11 +7,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Engine, Table, bindparam, create_engine, event, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, defer, sessionmaker
 
 from dsr.errors import TransientError
 from dsr.tickets import MailMessage, OutboxItem, RefCounter, Ticket, TicketRef
@@ -72,11 +73,14 @@ class Store:
 
 
 def make_engine(url: str) -> Engine:
+    """An engine; for SQLite, `?timeout=SECONDS` in the URL sets the lock wait (default 15 s)."""
     if url.startswith("sqlite:///") and ":memory:" not in url:
-        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        Path(url[len("sqlite:///"):].split("?", 1)[0]).parent.mkdir(parents=True, exist_ok=True)
     kwargs: dict[str, Any] = {}
+    busy_ms = 15000
     if url.startswith("sqlite"):
-        kwargs["connect_args"] = {"timeout": 15}
+        busy_ms = int(float(make_url(url).query.get("timeout", "15")) * 1000)  # type: ignore[arg-type]
+        kwargs["connect_args"] = {"timeout": busy_ms / 1000}
     engine = create_engine(url, **kwargs)
     if url.startswith("sqlite"):
         @event.listens_for(engine, "connect")
@@ -86,7 +90,7 @@ def make_engine(url: str) -> Engine:
             dbapi_connection.isolation_level = None
             # WAL lets the web view read while the bot writes; a busy timeout turns short
             # lock waits into waits rather than errors.
-            for pragma in ("journal_mode=WAL", "busy_timeout=15000", "foreign_keys=ON",
+            for pragma in ("journal_mode=WAL", f"busy_timeout={busy_ms}", "foreign_keys=ON",
                            "synchronous=NORMAL"):
                 dbapi_connection.execute(f"PRAGMA {pragma}")
 
@@ -114,51 +118,59 @@ def find_ticket(session: Session, ref: TicketRef | str) -> Ticket | None:
     return session.execute(select(Ticket).where(Ticket.ref == text)).scalar_one_or_none()
 
 
+# Hot-path lookups, built once: intake runs them for every message, and building a
+# statement costs several times more than SQLite takes to answer it.
+_MESSAGES = cast(Table, MailMessage.__table__)
+_OUTBOX = cast(Table, OutboxItem.__table__)
+_OUR_TICKET = (select(_OUTBOX.c.ticket_id)
+               .where(_OUTBOX.c.message_id.in_(bindparam("ids", expanding=True)),
+                      _OUTBOX.c.ticket_id.is_not(None)).limit(1))
+_THEIR_TICKET = (select(_MESSAGES.c.ticket_id)
+                 .where(_MESSAGES.c.message_id.in_(bindparam("ids", expanding=True)),
+                        _MESSAGES.c.ticket_id.is_not(None)).limit(1))
+_OURS = select(_OUTBOX.c.id).where(_OUTBOX.c.message_id.in_(bindparam("ids", expanding=True))) \
+    .limit(1)
+_RECORDED = select(_MESSAGES.c.id).where(_MESSAGES.c.source_key == bindparam("key")).limit(1)
+_SAME_BYTES = select(_MESSAGES.c.id).where(_MESSAGES.c.sha256 == bindparam("sha256"),
+                                           _MESSAGES.c.direction == "in").limit(1)
+_SAME_ID = select(_MESSAGES.c.id).where(_MESSAGES.c.message_id == bindparam("message_id"),
+                                        _MESSAGES.c.sender == bindparam("sender"),
+                                        _MESSAGES.c.direction == "in").limit(1)
+
+
 def find_ticket_by_message_ids(session: Session, message_ids: list[str]) -> Ticket | None:
     """The ticket that one of `message_ids` (ours, outgoing, or a recorded incoming) belongs to."""
     if not message_ids:
         return None
-    outgoing = session.execute(
-        select(OutboxItem.ticket_id).where(OutboxItem.message_id.in_(message_ids),
-                                           OutboxItem.ticket_id.is_not(None)).limit(1)
-    ).scalar_one_or_none()
-    if outgoing is None:
-        outgoing = session.execute(
-            select(MailMessage.ticket_id).where(MailMessage.message_id.in_(message_ids),
-                                                MailMessage.ticket_id.is_not(None)).limit(1)
-        ).scalar_one_or_none()
-    return session.get(Ticket, outgoing) if outgoing is not None else None
+    ids = {"ids": list(message_ids)}
+    found = session.execute(_OUR_TICKET, ids).scalar_one_or_none()
+    if found is None:
+        found = session.execute(_THEIR_TICKET, ids).scalar_one_or_none()
+    return session.get(Ticket, found) if found is not None else None
 
 
 def is_our_message_id(session: Session, message_ids: list[str]) -> bool:
     """True when any of these Message-IDs is one we sent (a bounce or loop of our own mail)."""
     if not message_ids:
         return False
-    return session.execute(
-        select(OutboxItem.id).where(OutboxItem.message_id.in_(message_ids)).limit(1)
-    ).first() is not None
+    return session.execute(_OURS, {"ids": list(message_ids)}).first() is not None
 
 
 def is_recorded(session: Session, source_key: str) -> bool:
-    return session.execute(
-        select(MailMessage.id).where(MailMessage.source_key == source_key)
-    ).first() is not None
+    return session.execute(_RECORDED, {"key": source_key}).first() is not None
 
 
 def find_duplicate(session: Session, sha256: str, message_id: str | None,
                    sender: str) -> MailMessage | None:
     """An incoming message already recorded with the same bytes, or same Message-ID and sender."""
-    same = session.execute(
-        select(MailMessage).where(MailMessage.sha256 == sha256,
-                                  MailMessage.direction == "in").limit(1)
-    ).scalar_one_or_none()
-    if same is None and message_id:
-        same = session.execute(
-            select(MailMessage).where(MailMessage.message_id == message_id,
-                                      MailMessage.sender == sender,
-                                      MailMessage.direction == "in").limit(1)
-        ).scalar_one_or_none()
-    return same
+    found = session.execute(_SAME_BYTES, {"sha256": sha256}).scalar_one_or_none()
+    if found is None and message_id:
+        found = session.execute(_SAME_ID, {"message_id": message_id, "sender": sender}) \
+            .scalar_one_or_none()
+    if found is None:
+        return None
+    # The caller wants the row, rarely its raw bytes (megabytes, perhaps): load those lazily.
+    return session.get(MailMessage, found, options=[defer(MailMessage.raw)])
 
 
 def utcnow() -> datetime:
@@ -169,28 +181,58 @@ def utcnow() -> datetime:
 
 
 def take_lease(store: Store, name: str, holder: str, seconds: int, now: datetime) -> bool:
-    """Hold `name` (one poller per mailbox) until now+seconds, unless someone else holds it."""
+    """Hold `name` (one poller per mailbox) until now+seconds, unless someone else holds it.
+
+    A holder on this host whose process is gone (killed, crashed) holds nothing: without
+    this, a restart after SIGKILL would skip the mailbox until the dead lease ran out.
+    """
     from datetime import timedelta
 
-    from sqlalchemy import or_, update
+    from sqlalchemy import false, or_, update
 
     from dsr.tickets import MailboxState
 
     with store.unit_of_work() as session:
-        if session.get(MailboxState, name) is None:
+        state = session.get(MailboxState, name)
+        if state is None:
             session.add(MailboxState(name=name, uidvalidity=0, last_uid=0))
             try:
                 session.flush()
             except Exception:  # noqa: BLE001 - another worker created it first
                 session.rollback()
+        dead = ""
+        if state is not None and state.lease_holder not in ("", holder) \
+                and _holder_is_gone(state.lease_holder):
+            dead = state.lease_holder
         result = session.execute(
             update(MailboxState).where(
                 MailboxState.name == name,
                 or_(MailboxState.lease_until.is_(None), MailboxState.lease_until < now,
-                    MailboxState.lease_holder == holder))
+                    MailboxState.lease_holder == holder,
+                    MailboxState.lease_holder == dead if dead else false()))
             .values(lease_holder=holder, lease_until=now + timedelta(seconds=seconds))
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        taken = bool(result.rowcount)  # type: ignore[attr-defined]
+    if taken and dead:
+        log.warning("lease %s: holder %s is no longer running; taken over", name, dead)
+    return taken
+
+
+def _holder_is_gone(holder: str) -> bool:
+    """True for "host:pid" on this host when that process no longer exists."""
+    import os
+    import socket
+
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # it exists, under another user
+    return False
 
 
 def release_lease(store: Store, name: str, holder: str) -> None:

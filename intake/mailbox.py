@@ -9,12 +9,14 @@ from __future__ import annotations
 import logging
 import socket
 import ssl
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 from imapclient import IMAPClient
-from imapclient.exceptions import IMAPClientError, LoginError
+from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 
 from dsr.config import InboxSettings
 from dsr.errors import ConfigError, TransientError
@@ -46,10 +48,21 @@ class ImapMailbox:
                 client.starttls(context)
             client.normalise_times = False
             client.login(s.user, s.password)
-            info = client.select_folder(s.folder, readonly=True)
         except LoginError as exc:
             _shutdown(client)
             raise TransientError(f"IMAP login refused for {s.user}: {exc}") from exc
+        except IMAP_ERRORS as exc:
+            _shutdown(client)
+            raise TransientError(f"IMAP {s.host}:{s.port} unavailable: {exc}") from exc
+        try:
+            info = client.select_folder(s.folder, readonly=True)
+        except IMAPClientAbortError as exc:
+            _shutdown(client)
+            raise TransientError(f"IMAP {s.host}:{s.port} unavailable: {exc}") from exc
+        except IMAPClientError as exc:
+            # A missing or renamed folder: say which, the server's words follow.
+            _shutdown(client)
+            raise TransientError(f"IMAP folder {s.folder!r} cannot be opened: {exc}") from exc
         except IMAP_ERRORS as exc:
             _shutdown(client)
             raise TransientError(f"IMAP {s.host}:{s.port} unavailable: {exc}") from exc
@@ -62,17 +75,25 @@ class ImapMailbox:
         try:
             self.client.logout()
         except IMAP_ERRORS:
-            pass
+            _shutdown(self.client)  # a dead connection: close the socket all the same
         self.client = None
 
     def new_messages(self, last_uid: int, batch_size: int) -> Iterator[Incoming]:
         """Messages with UID > last_uid, oldest first, fetched in batches with BODY.PEEK[]."""
+        return self.fetch(self.new_uids(last_uid), batch_size)
+
+    def new_uids(self, last_uid: int) -> list[int]:
+        """UIDs above last_uid, ascending."""
         client = self._require()
         try:
             # "UID n:*" always includes the highest UID even when it is below n: filter.
-            uids = sorted(u for u in client.search(["UID", f"{last_uid + 1}:*"]) if u > last_uid)
+            return sorted(u for u in client.search(["UID", f"{last_uid + 1}:*"]) if u > last_uid)
         except IMAP_ERRORS as exc:
             raise TransientError(f"IMAP search failed: {exc}") from exc
+
+    def fetch(self, uids: list[int], batch_size: int) -> Iterator[Incoming]:
+        """These messages, in order, fetched in batches with BODY.PEEK[] (never sets \\Seen)."""
+        client = self._require()
         for start in range(0, len(uids), batch_size):
             batch = uids[start:start + batch_size]
             try:
@@ -80,7 +101,7 @@ class ImapMailbox:
             except IMAP_ERRORS as exc:
                 raise TransientError(f"IMAP fetch failed: {exc}") from exc
             for uid in batch:
-                item = data.get(uid)
+                item = data.pop(uid, None)  # dropped as we go: a batch holds up to MBs
                 if item is None:
                     continue  # expunged by someone between SEARCH and FETCH
                 yield Incoming(
@@ -89,22 +110,48 @@ class ImapMailbox:
                     received_at=_utc(item.get(b"INTERNALDATE")),
                     cursor=SourceCursor(self.name, self.uidvalidity, uid),
                 )
+            del data
 
     def has_idle(self) -> bool:
         return b"IDLE" in self._require().capabilities()
 
-    def wait_for_news(self, timeout: float) -> bool:
-        """IDLE until the server reports new mail or `timeout` seconds pass; True on news."""
+    def wait_for_news(self, timeout: float, stop: threading.Event | None = None) -> bool:
+        """IDLE until the server reports new mail, `timeout` seconds pass or `stop` is set;
+        True on news. The stop flag is looked at every second, so shutdown is prompt."""
         client = self._require()
+        deadline = time.monotonic() + timeout
+        news, bye = False, None
         try:
+            # Mail that arrived since our last SEARCH is not announced once IDLE starts
+            # (Dovecot reports only later changes): a NOOP makes the server say so first.
+            _, untagged = client.noop()
+            if any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in untagged):
+                return True
             client.idle()
             try:
-                responses: list[Any] = client.idle_check(timeout=timeout)
+                while not news and bye is None and time.monotonic() < deadline:
+                    if stop is not None and stop.is_set():
+                        break
+                    wait = min(1.0, max(0.0, deadline - time.monotonic()))
+                    started = time.monotonic()
+                    responses: list[Any] = client.idle_check(timeout=wait)
+                    bye = next((r for r in responses if r and r[0] == b"BYE"), None)
+                    news = any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses)
+                    if not responses and time.monotonic() - started < wait / 2:
+                        # Readable yet nothing to read: imapclient's idle_check hides EOF.
+                        # Leave IDLE now; idle_done() meets the closed connection and says so.
+                        break
             finally:
-                client.idle_done()
+                if bye is None:
+                    client.idle_done()
         except IMAP_ERRORS as exc:
-            raise TransientError(f"IMAP IDLE failed: {exc}") from exc
-        return any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses)
+            raise TransientError(f"IMAP IDLE failed: {type(exc).__name__}: {exc}") from exc
+        if bye is not None:
+            # Dovecot says BYE when the folder is renamed or its UIDVALIDITY changes.
+            text = b" ".join(part for part in bye[1:] if isinstance(part, bytes))
+            said = text.decode("utf-8", "replace")
+            raise TransientError(f"IMAP server ended the session: {said}")
+        return news
 
     def _require(self) -> IMAPClient:
         if self.client is None:

@@ -7,12 +7,15 @@ point leaves either nothing (the source offers the message again) or the whole o
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from classifier import NOT_REQUEST, REQUEST, Classification, Classifier
@@ -30,6 +33,7 @@ from responders.replies import acknowledge, confirm_marketing_opt_out
 from responders.verification import codes_in, find_valid
 
 log = logging.getLogger(__name__)
+_DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 
 @dataclass(frozen=True)
@@ -42,11 +46,21 @@ class SourceCursor:
 
 
 @dataclass(frozen=True)
+class Prepared:
+    """Work done ahead of process(), in a worker process: the parse and, unless the message
+    is plainly machine mail, the classifier's verdict. Pure functions of the raw bytes."""
+
+    parsed: ParsedMessage
+    classification: Classification | None = None
+
+
+@dataclass(frozen=True)
 class Incoming:
     source_key: str
     raw: bytes
     received_at: datetime            # naive UTC
     cursor: SourceCursor | None = None
+    prepared: Prepared | None = None
 
 
 @dataclass(frozen=True)
@@ -85,7 +99,8 @@ Step = Callable[[Work], Disposition | None]
 
 def parse(work: Work) -> Disposition | None:
     """Raw bytes -> work.parsed; a message with no usable sender is UNUSABLE (kept, unanswered)."""
-    work.parsed = mime.parse(work.incoming.raw)
+    prepared = work.incoming.prepared
+    work.parsed = prepared.parsed if prepared else mime.parse(work.incoming.raw)
     work.summary = {"defects": list(work.parsed.defects[:20]),
                     "attachments": [a.__dict__ for a in work.parsed.attachments[:50]],
                     "html_only": work.parsed.html_only}
@@ -153,7 +168,9 @@ def join_thread(work: Work) -> Disposition | None:
 
 def classify(work: Work) -> Disposition | None:
     assert work.parsed is not None
-    work.classification = work.services.classifier.classify(work.parsed.subject, work.parsed.text)
+    prepared = work.incoming.prepared
+    work.classification = (prepared and prepared.classification) or \
+        work.services.classifier.classify(work.parsed.subject, work.parsed.text)
     if work.classification.decision == NOT_REQUEST:
         return Disposition.NOT_REQUEST
     return None
@@ -219,6 +236,10 @@ def process(incoming: Incoming, services: Services) -> Outcome:
     except TransientError:
         raise
     except Exception as exc:  # noqa: BLE001 - quarantine, never stall the batch
+        if isinstance(exc, OSError) and exc.errno in _DISK_FULL:
+            # The machine, not the mail: a library writing a temporary file on a full disk
+            # (py3langid unpacks its model to /tmp on first use). Retry, do not quarantine.
+            raise TransientError(f"disk full: {exc}") from exc
         step_name = getattr(exc, "__traceback__", None) and _failed_step(exc)
         log.error("source=%s step=%s failed: %s", incoming.source_key, step_name,
                   type(exc).__name__, exc_info=log.isEnabledFor(logging.DEBUG))
@@ -228,34 +249,61 @@ def process(incoming: Incoming, services: Services) -> Outcome:
     return outcome
 
 
+# The two writes every message makes, built once (see dsr.store: building costs more than
+# running them). Core statements, so the ORM unit of work stays out of the hot path.
+_MESSAGES = cast(Table, MailMessage.__table__)
+_STATES = cast(Table, MailboxState.__table__)
+_INSERT_MESSAGE = insert(_MESSAGES)
+_ADVANCE = (update(_STATES)
+            .where(_STATES.c.name == bindparam("b_mailbox"),
+                   _STATES.c.uidvalidity == bindparam("b_uidvalidity"),
+                   _STATES.c.last_uid < bindparam("b_uid"))
+            .values(last_uid=bindparam("b_uid")))
+_STATE_EXISTS = select(_STATES.c.name).where(_STATES.c.name == bindparam("b_mailbox"))
+_SAME_BYTES = select(_MESSAGES.c.id).where(_MESSAGES.c.sha256 == bindparam("sha256"),
+                                           _MESSAGES.c.direction == "in",
+                                           func.length(_MESSAGES.c.raw) == _MESSAGES.c.size) \
+    .limit(1)
+
+
 def _record(session: Session, work: Work, disposition: Disposition) -> None:
     parsed = work.parsed
     if work.classification is not None:
         work.summary["classification"] = work.classification.as_json()
-    keep_raw = disposition is not Disposition.DUPLICATE  # the original already holds the bytes
-    session.add(MailMessage(
-        direction="in", source_key=work.incoming.source_key,
-        message_id=parsed.message_id if parsed else None, sha256=work.sha256,
-        raw=work.incoming.raw if keep_raw else b"", size=len(work.incoming.raw),
-        received_at=work.incoming.received_at,
-        sender=parsed.sender if parsed else "", sender_name=parsed.sender_name if parsed else "",
-        subject=parsed.subject if parsed else "",
-        language=work.classification.language if work.classification else "",
-        disposition=disposition.value, reason=work.reason, summary=work.summary,
-        ticket=work.ticket, created_at=work.now,
-    ))
+    # A byte-identical copy is not stored twice: the original row holds the same bytes. A
+    # duplicate by Message-ID (another route, other headers) keeps its own bytes.
+    keep_raw = disposition is not Disposition.DUPLICATE or session.execute(
+        _SAME_BYTES, {"sha256": work.sha256}).first() is None
+    ticket_id = None
+    if work.ticket is not None:
+        if work.ticket.id is None:
+            session.flush()
+        ticket_id = work.ticket.id
+    session.execute(_INSERT_MESSAGE, {
+        "direction": "in", "source_key": work.incoming.source_key,
+        "message_id": parsed.message_id if parsed else None, "sha256": work.sha256,
+        "raw": work.incoming.raw if keep_raw else b"", "size": len(work.incoming.raw),
+        "received_at": work.incoming.received_at,
+        "sender": parsed.sender if parsed else "",
+        "sender_name": parsed.sender_name if parsed else "",
+        "subject": parsed.subject if parsed else "",
+        "language": work.classification.language if work.classification else "",
+        "disposition": disposition.value, "reason": work.reason, "error": "",
+        "summary": work.summary, "ticket_id": ticket_id, "created_at": work.now,
+    })
     _advance_cursor(session, work.incoming.cursor)
 
 
 def _advance_cursor(session: Session, cursor: SourceCursor | None) -> None:
     if cursor is None:
         return
-    state = session.get(MailboxState, cursor.mailbox)
-    if state is None:
-        state = MailboxState(name=cursor.mailbox, uidvalidity=cursor.uidvalidity, last_uid=0)
-        session.add(state)
-    if state.uidvalidity == cursor.uidvalidity and cursor.uid > state.last_uid:
-        state.last_uid = cursor.uid
+    values = {"b_mailbox": cursor.mailbox, "b_uidvalidity": cursor.uidvalidity,
+              "b_uid": cursor.uid}
+    if session.execute(_ADVANCE, values).rowcount:  # type: ignore[attr-defined]
+        return
+    if session.execute(_STATE_EXISTS, values).first() is None:
+        session.execute(insert(_STATES), {"name": cursor.mailbox, "last_uid": cursor.uid,
+                                          "uidvalidity": cursor.uidvalidity})
 
 
 def _quarantine(incoming: Incoming, services: Services, sha256: str, error: str) -> Outcome:

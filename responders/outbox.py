@@ -4,25 +4,35 @@ Only send_pending talks to SMTP (or writes the .eml folder of the embedded defau
 SMTP outage delays replies but never loses a ticket. 4xx and network errors are retried
 with exponential backoff; 5xx answers are parked for staff.
 
-The one duplicate window: the SMTP server accepts a message and the process dies before the
-row is marked sent. On restart the row is sent again, with the same Message-ID.
+A row is claimed (state "sending", the attempt counted) in its own commit just before the
+final "." of DATA: a second sender cannot take it, and a crash leaves a trace. Until that
+dot the server keeps nothing, so any failure before it is an ordinary retry. After it, a
+crash or a lost connection leaves the message "in doubt": the server may have accepted it.
+Such a row is never sent again automatically; it is parked with the reason, for staff to
+check and retry from the dashboard (DESIGN.md: never two acknowledgements after a restart).
+The folder transport can tell: the file is there or not, so it settles on its own.
 """
 
 from __future__ import annotations
 
+import email
+import email.policy
 import logging
 import os
+import re
 import smtplib
 import socket
 import ssl
 import tempfile
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from dsr.config import OutgoingSettings
@@ -31,13 +41,48 @@ from dsr.store import Store, utcnow
 from dsr.tickets import OutboxItem, Ticket
 
 log = logging.getLogger(__name__)
-PENDING, SENT, PARKED = "pending", "sent", "parked"
+PENDING, SENDING, SENT, PARKED = "pending", "sending", "sent", "parked"
 BASE_BACKOFF = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(hours=2)
+# Set when intake commits mail to the outbox, so a sender can wait on it (wait_for_queued)
+# instead of sleeping out its whole send_interval.
+_queued = threading.Event()
+IN_DOUBT = ("delivery in doubt: interrupted after the SMTP server received the whole message; "
+            "it may have been delivered. Check before retrying.")
 
 
 class PermanentFailure(Exception):
     """The server refused the message for good (5xx): park it for staff."""
+
+
+class InDoubt(Exception):
+    """No answer to the end of DATA: the server may have the message. Never resend it."""
+
+
+class _Unreachable(TransientError):
+    """No SMTP session could be opened: the rest of the batch would fail the same way."""
+
+
+class _NotClaimed(Exception):
+    """Another sender claimed the row first."""
+
+
+class _DatabaseDown(_NotClaimed):
+    """The claim could not be written: stop this pass, send nothing more."""
+
+
+@dataclass(frozen=True)
+class Letter:
+    """What a transport needs of one outbox row, read before any network traffic."""
+
+    id: int
+    purpose: str
+    recipient: str
+    raw: bytes
+    ref: str
+
+
+Claim = Callable[[], bool]
 
 
 def sent_today(session: Session, recipient: str, now: datetime) -> int:
@@ -49,64 +94,169 @@ def sent_today(session: Session, recipient: str, now: datetime) -> int:
 
 def queue(session: Session, ticket: Ticket | None, purpose: str, message: EmailMessage,
           now: datetime) -> OutboxItem:
-    """Add a rendered message to the outbox in the caller's transaction."""
+    """Add a rendered message to the outbox in the caller's transaction.
+
+    Raises ValueError when the bytes would carry headers or recipients the message was not
+    given (header injection through a name or subject): better quarantined than sent.
+    """
+    raw = message.as_bytes(policy=SMTP_POLICY)
+    recipient = message["To"].addresses[0].addr_spec.lower()
+    _check_headers(message, raw, recipient)
     item = OutboxItem(ticket=ticket, purpose=purpose, message_id=str(message["Message-ID"]),
-                      recipient=message["To"].addresses[0].addr_spec.lower(),
-                      raw=message.as_bytes(policy=SMTP_POLICY), state=PENDING, attempts=0, next_attempt_at=now,
-                      created_at=now)
+                      recipient=recipient, raw=raw, state=PENDING, attempts=0,
+                      next_attempt_at=now, created_at=now)
     session.add(item)
     return item
 
 
-Transport = Callable[[OutboxItem], None]
+def notify_queued() -> None:
+    """Wake a sender waiting in wait_for_queued(): mail was committed to the outbox."""
+    _queued.set()
+
+
+def wait_for_queued(timeout: float) -> bool:
+    """Sleep until notify_queued() or `timeout` seconds; True when woken by new mail.
+
+    A notification that comes while the sender is busy is kept for its next wait."""
+    woken = _queued.wait(timeout)
+    _queued.clear()
+    return woken
+
+
+def _check_headers(message: EmailMessage, raw: bytes, recipient: str) -> None:
+    """What goes on the wire has the headers we set, and one recipient: nothing smuggled."""
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    wire = email.message_from_bytes(head + b"\r\n\r\n", policy=email.policy.default)
+    given = sorted(k.lower() for k in message.keys())
+    found = sorted(k.lower() for k in wire.keys())
+    to = wire.get_all("To") or []
+    addresses = [a.addr_spec.lower() for header in to for a in header.addresses]
+    if found != given or addresses != [recipient] or b"\0" in head:
+        extra = sorted(set(found) - set(given)) or ["recipients"]
+        raise ValueError(f"refusing to queue: the message would carry {', '.join(extra)} "
+                         "it was not given (header injection?)")
 
 
 def send_pending(store: Store, outgoing: OutgoingSettings, sender: str,
                  now: Callable[[], datetime] = utcnow, limit: int = 500) -> int:
-    """Deliver what is due; returns how many were sent. Never raises for a delivery failure."""
-    with store.unit_of_work() as session:
-        due = session.execute(
-            select(OutboxItem.id).where(OutboxItem.state == PENDING,
-                                        OutboxItem.next_attempt_at <= now())
-            .order_by(OutboxItem.id).limit(limit)
-        ).scalars().all()
-    if not due:
-        return 0
+    """Deliver what is due; returns how many were sent. Never raises for a delivery failure.
+
+    Raises TransientError when the database cannot be reached (nothing is sent then).
+    """
+    lease = timedelta(seconds=2 * outgoing.timeout + 60)  # a live sender finishes well within
     sent = 0
     with _transport(outgoing, sender) as deliver:
+        _settle_interrupted(store, deliver, now())
+        with store.unit_of_work() as session:
+            due = session.execute(
+                select(OutboxItem.id).where(OutboxItem.state == PENDING,
+                                            OutboxItem.next_attempt_at <= now())
+                .order_by(OutboxItem.id).limit(limit)
+            ).scalars().all()
         for item_id in due:
-            with store.unit_of_work() as session:
-                item = session.get(OutboxItem, item_id)
-                if item is None or item.state != PENDING:
-                    continue
-                try:
-                    deliver(item)
-                except PermanentFailure as exc:
-                    _fail(item, now(), str(exc), outgoing.max_attempts, permanent=True)
-                    continue
-                except TransientError as exc:
-                    _fail(item, now(), str(exc), outgoing.max_attempts, permanent=False)
-                    deliver.reset()  # the connection may be dead: reconnect for the next one
-                    continue
-                item.state, item.sent_at, item.attempts = SENT, now(), item.attempts + 1
-                item.last_error = ""
+            letter = _letter(store, item_id)
+            if letter is None:
+                continue
+            try:
+                deliver(letter, _claimer(store, item_id, now, lease))
+            except _DatabaseDown:
+                break
+            except _NotClaimed:
+                continue
+            except PermanentFailure as exc:
+                _settle(store, letter, now(), PARKED, str(exc), outgoing.max_attempts)
+            except InDoubt as exc:
+                _settle(store, letter, now(), PARKED, f"{IN_DOUBT} ({exc})", outgoing.max_attempts)
+            except _Unreachable as exc:
+                # The server is down: one attempt counted, the rest wait for the next pass.
+                _settle(store, letter, now(), PENDING, str(exc), outgoing.max_attempts)
+                break
+            except TransientError as exc:
+                _settle(store, letter, now(), PENDING, str(exc), outgoing.max_attempts)
+                deliver.reset()  # the connection may be dead: reconnect for the next one
+            except Exception as exc:  # noqa: BLE001 - one poisoned row must not block the queue
+                deliver.reset()
+                _settle(store, letter, now(), PARKED, f"cannot be sent: {type(exc).__name__}: "
+                        f"{exc}", outgoing.max_attempts)
+            else:
+                _settle(store, letter, now(), SENT, "", outgoing.max_attempts)
                 sent += 1
-                log.info("outbox=%d ticket=%s purpose=%s sent", item.id,
-                         item.ticket.ref if item.ticket else "-", item.purpose)
     return sent
 
 
-def _fail(item: OutboxItem, now: datetime, error: str, max_attempts: int, permanent: bool) -> None:
-    item.attempts += 1
-    item.last_error = error[:2000]
-    if permanent or item.attempts >= max_attempts:
-        item.state = PARKED
-        log.error("outbox=%d parked after %d attempts: %s", item.id, item.attempts, error[:200])
-        return
-    delay = min(BASE_BACKOFF * (2 ** (item.attempts - 1)), MAX_BACKOFF)
-    item.next_attempt_at = now + delay
-    log.warning("outbox=%d attempt %d failed, retry in %ds: %s", item.id, item.attempts,
-                delay.total_seconds(), error[:200])
+def _letter(store: Store, item_id: int) -> Letter | None:
+    with store.unit_of_work() as session:
+        item = session.get(OutboxItem, item_id)
+        if item is None or item.state != PENDING:
+            return None
+        return Letter(item.id, item.purpose, item.recipient, item.raw,
+                      item.ticket.ref if item.ticket else "-")
+
+
+def _claimer(store: Store, item_id: int, now: Callable[[], datetime], lease: timedelta) -> Claim:
+    """The commit that makes a row ours, counted as an attempt; False if someone was first."""
+    def claim() -> bool:
+        try:
+            with store.unit_of_work() as session:
+                result = session.execute(
+                    update(OutboxItem).where(OutboxItem.id == item_id,
+                                             OutboxItem.state == PENDING)
+                    .values(state=SENDING, attempts=OutboxItem.attempts + 1,
+                            next_attempt_at=now() + lease))
+                return bool(result.rowcount)  # type: ignore[attr-defined]
+        except TransientError as exc:
+            log.error("outbox=%d not sent: %s", item_id, exc)
+            raise _DatabaseDown from exc
+    return claim
+
+
+def _settle(store: Store, letter: Letter, now: datetime, outcome: str, error: str,
+            max_attempts: int) -> None:
+    """Record what happened to a claimed (or refused before its claim) row."""
+    with store.unit_of_work() as session:
+        item = session.get(OutboxItem, letter.id)
+        if item is None:
+            return
+        if item.state == PENDING:
+            item.attempts += 1  # refused before the claim: still an attempt
+        item.last_error = error[:2000]
+        if outcome == SENT:
+            item.state, item.sent_at = SENT, now
+            log.info("outbox=%d ticket=%s purpose=%s sent", letter.id, letter.ref,
+                     letter.purpose)
+        elif outcome == PARKED or item.attempts >= max_attempts:
+            item.state = PARKED
+            log.error("outbox=%d ticket=%s parked after %d attempts: %s", letter.id, letter.ref,
+                      item.attempts, error[:200])
+        else:
+            delay = min(BASE_BACKOFF * (2 ** (item.attempts - 1)), MAX_BACKOFF)
+            item.state, item.next_attempt_at = PENDING, now + delay
+            log.warning("outbox=%d attempt %d failed, retry in %ds: %s", letter.id,
+                        item.attempts, delay.total_seconds(), error[:200])
+
+
+def _settle_interrupted(store: Store, deliver: _FolderTransport | _SmtpTransport,
+                        now: datetime) -> None:
+    """Rows left "sending" by a sender that died: settle them from what the transport knows."""
+    with store.unit_of_work() as session:
+        stale = session.execute(
+            select(OutboxItem).where(OutboxItem.state == SENDING,
+                                     OutboxItem.next_attempt_at <= now)).scalars().all()
+        for item in stale:
+            letter = Letter(item.id, item.purpose, item.recipient, b"",
+                            item.ticket.ref if item.ticket else "-")
+            delivered = deliver.was_delivered(letter)
+            if delivered:
+                item.state, item.sent_at = SENT, now
+                log.info("outbox=%d ticket=%s found delivered after an interruption",
+                         item.id, letter.ref)
+            elif delivered is None:
+                item.state, item.last_error = PARKED, IN_DOUBT
+                log.error("outbox=%d ticket=%s parked: %s", item.id, letter.ref, IN_DOUBT)
+            else:
+                item.state, item.next_attempt_at = PENDING, now
+                log.warning("outbox=%d ticket=%s was interrupted before delivery; retrying",
+                            item.id, letter.ref)
 
 
 class _FolderTransport:
@@ -125,17 +275,34 @@ class _FolderTransport:
     def reset(self) -> None:
         return None
 
-    def __call__(self, item: OutboxItem) -> None:
-        name = f"{item.id:08d}-{item.purpose}.eml"
+    def _path(self, letter: Letter) -> Path:
+        return self.folder / f"{letter.id:08d}-{letter.purpose}.eml"
+
+    def was_delivered(self, letter: Letter) -> bool:
+        return self._path(letter).exists()
+
+    def __call__(self, letter: Letter, claim: Claim) -> None:
+        target = self._path(letter)
         try:
             fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-")
             with os.fdopen(fd, "wb") as handle:
-                handle.write(item.raw)
+                handle.write(letter.raw)
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.replace(tmp, self.folder / name)
         except OSError as exc:
-            raise TransientError(f"cannot write {self.folder / name}: {exc}") from exc
+            raise TransientError(f"cannot write {target}: {exc}") from exc
+        claimed = False
+        try:
+            claimed = claim()
+        finally:
+            if not claimed:
+                os.unlink(tmp)
+        if not claimed:
+            raise _NotClaimed
+        try:
+            os.replace(tmp, target)
+        except OSError as exc:
+            raise TransientError(f"cannot write {target}: {exc}") from exc
 
 
 class _SmtpTransport:
@@ -160,6 +327,15 @@ class _SmtpTransport:
                 pass
             self.connection = None
 
+    def _drop(self) -> None:
+        """Close without QUIT: mid-DATA, a QUIT would be taken as message text."""
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+    def was_delivered(self, letter: Letter) -> None:
+        return None  # SMTP cannot be asked afterwards
+
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
         context = ssl.create_default_context(cafile=s.ca_file or None)
@@ -172,32 +348,73 @@ class _SmtpTransport:
                 connection.starttls(context=context)
         if s.user:
             connection.login(s.user, s.password)
+        if connection.sock is not None:
+            # The final "." goes out alone, after the claim: without this, Nagle's algorithm
+            # holds it back until the server's delayed ACK (40 ms a message on Linux).
+            connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return connection
 
-    def __call__(self, item: OutboxItem) -> None:
-        try:
-            if self.connection is None:
+    def __call__(self, letter: Letter, claim: Claim) -> None:
+        if not (letter.recipient.isascii() and self.sender.isascii()):
+            raise PermanentFailure("the address is not ASCII (internationalised addresses "
+                                   "are not sent automatically)")
+        if self.connection is None:
+            try:
                 self.connection = self._connect()
-            refused = self.connection.sendmail(self.sender, [item.recipient], item.raw)
-        except smtplib.SMTPRecipientsRefused as exc:
-            code, message = next(iter(exc.recipients.values()))
-            self._raise_for(code, message)
-        except smtplib.SMTPResponseException as exc:
-            self.reset()
-            self._raise_for(exc.smtp_code, exc.smtp_error)
-        except (smtplib.SMTPException, OSError, socket.timeout) as exc:
-            self.reset()
+            except (smtplib.SMTPException, OSError) as exc:
+                raise _Unreachable(f"SMTP {self.settings.host}:{self.settings.port} "
+                                   f"unreachable: {type(exc).__name__}: {exc}") from exc
+        connection = self.connection
+        try:
+            connection.ehlo_or_helo_if_needed()
+            options = []
+            if connection.does_esmtp and connection.has_extn("size"):
+                options.append(f"SIZE={len(letter.raw)}")
+            self._expect(connection.mail(self.sender, options), 250)
+            self._expect(connection.rcpt(letter.recipient), 250, 251)
+            self._expect(connection.docmd("DATA"), 354)
+            connection.send(_stuffed(letter.raw))  # all of it but the final "."
+        except (smtplib.SMTPException, OSError) as exc:
+            self._drop()
             raise TransientError(f"SMTP unavailable: {type(exc).__name__}: {exc}") from exc
-        if refused:
-            code, message = next(iter(refused.values()))
-            self._raise_for(code, message)
+        claimed = False
+        try:
+            claimed = claim()
+        finally:
+            if not claimed:
+                self._drop()  # no final dot: the server discards the message
+        if not claimed:
+            raise _NotClaimed
+        try:
+            connection.send(b".\r\n")
+            code, message = connection.getreply()
+        except (smtplib.SMTPException, OSError) as exc:
+            self._drop()
+            raise InDoubt(f"{type(exc).__name__}: {exc}") from exc
+        if code != 250:
+            self._refused(code, message)
 
-    @staticmethod
-    def _raise_for(code: int, message: bytes | str) -> None:
+    def _expect(self, reply: tuple[int, bytes], *codes: int) -> None:
+        code, message = reply
+        if code not in codes:
+            self._refused(code, message)
+
+    def _refused(self, code: int, message: bytes | str) -> None:
+        self.reset()
         text = message.decode("utf-8", "replace") if isinstance(message, bytes) else message
         if 500 <= code < 600:
             raise PermanentFailure(f"SMTP {code} {text}")
         raise TransientError(f"SMTP {code} {text}")
+
+
+_LINE_ENDS = re.compile(rb"\r\n|\n|\r")
+_DOT_LINES = re.compile(rb"(?m)^\.")
+
+
+def _stuffed(raw: bytes) -> bytes:
+    """RFC 5321 4.5.2: CRLF line ends and dot-stuffing, ending in CRLF (the dot comes later)."""
+    data = _DOT_LINES.sub(b"..", _LINE_ENDS.sub(b"\r\n", raw))
+    return data if data.endswith(b"\r\n") else data + b"\r\n"
 
 
 def _transport(outgoing: OutgoingSettings, sender: str) -> _FolderTransport | _SmtpTransport:

@@ -1,0 +1,1 @@
+"""Proof under fire (issue 6): crashes, outages, hostile input and load."""

@@ -78,8 +78,8 @@ def child(config: Path, serial: bool) -> None:
     from dsr.config import load_settings
     from dsr.logs import configure_logging
     from dsr.store import Store
-    from intake.pipeline import Services
     from intake import runner
+    from intake.pipeline import Services
     from intake.runner import poll_once
 
     if serial:

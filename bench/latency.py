@@ -18,7 +18,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from email import policy
 from pathlib import Path
 from typing import Any

@@ -24,10 +24,10 @@ from bench.latency import TimedRecorder
 
 
 def run(messages: int) -> dict[str, Any]:
-    import classifier
     from aiosmtpd.controller import Controller
     from sqlalchemy import select
 
+    import classifier
     from dsr.config import load_settings
     from dsr.store import Store, utcnow
     from dsr.tickets import OutboxItem
@@ -64,7 +64,8 @@ def run(messages: int) -> dict[str, Any]:
     to_server, to_commit, whole = [], [], []
     for message_id, next_attempt_at, sent_at in rows:
         claimed = next_attempt_at - lease
-        accepted = datetime.fromtimestamp(recorder.by_message_id[message_id], UTC).replace(tzinfo=None)
+        arrived = recorder.by_message_id[message_id]
+        accepted = datetime.fromtimestamp(arrived, UTC).replace(tzinfo=None)
         to_server.append((accepted - claimed).total_seconds() * 1000)
         to_commit.append((sent_at - accepted).total_seconds() * 1000)
         whole.append((sent_at - claimed).total_seconds() * 1000)

@@ -19,12 +19,11 @@ from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from classifier import NOT_REQUEST, REQUEST, Classification, Classifier
-from dsr import casework
+from dsr import casework, lifecycle
 from dsr.config import Settings
 from dsr.errors import TransientError
 from dsr.store import Store, find_duplicate, is_our_message_id, is_recorded, utcnow
 from dsr.tickets import Disposition, MailboxState, MailMessage, Ticket, TicketState
-from dsr import lifecycle
 from intake import guards, mime, signals
 from intake.fastpath import is_marketing_opt_out
 from intake.matching import match_ticket

@@ -8,7 +8,6 @@ MAILER-DAEMON with a null Return-Path, and quotes and invoices are plainly comme
 
 from __future__ import annotations
 
-import base64
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -269,7 +268,3 @@ class MailFactory:
         if kind == "out_of_office":
             return self.out_of_office()
         return self.bounce()
-
-
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()

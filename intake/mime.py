@@ -72,6 +72,8 @@ _SCREEN_HEADERS = (
     "auto-submitted", "precedence", "list-id", "list-unsubscribe", "list-post", "x-autoreply",
     "x-autorespond", "x-auto-response-suppress", "x-failed-recipients", "x-loop",
     "authentication-results", "x-mailer", "feedback-id", "x-rightsbot",
+    # forwarding services (intake.signals.forwarded)
+    "resent-from", "x-forwarded-for", "x-forwarded-to", "x-original-from",
 )
 
 

@@ -25,8 +25,10 @@ _UNSAFE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 
 
 def safe_header(value: str, limit: int = 300) -> str:
-    """One header-safe line: CR, LF and other control characters become spaces."""
-    return re.sub(r"\s{2,}", " ", _UNSAFE.sub(" ", value)).strip()[:limit]
+    """One header-safe line: CR, LF and other control characters become spaces, and "=?" is
+    broken up so no RFC 2047 encoded word can smuggle a line break (CVE-2024-6923)."""
+    flat = re.sub(r"\s{2,}", " ", _UNSAFE.sub(" ", value)).strip()
+    return flat.replace("=?", "= ?")[:limit]
 
 
 @lru_cache(maxsize=8)

@@ -226,7 +226,10 @@ def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
         result = poll_once(services)
     except TransientError as exc:
         log.error("poll stopped: %s (nothing lost; the next pass retries)", exc)
-        _deliver(services)
+        try:
+            _deliver(services)
+        except TransientError as again:
+            log.error("outbox not delivered now: %s", again)
         return EX_TEMPFAIL
     sent = _deliver(services)
     log.info("pass done: %s; sent %d", result, sent)

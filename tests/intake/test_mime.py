@@ -81,3 +81,11 @@ def test_threading_headers_are_collected():
     parsed = parse(raw)
     assert parsed.message_id == "<m1@example.com>"
     assert parsed.thread_ids == ["<ours@x.org>", "<r0@x.org>"]
+
+
+def test_forwarding_headers_are_kept_for_the_signals():
+    from intake.signals import forwarded
+
+    raw = (b"From: a@example.com\r\nResent-From: relay@forwarder.example\r\n"
+           b"X-Forwarded-For: a@example.com info@harbourline.example\r\n\r\nhello")
+    assert forwarded(parse(raw))["headers"] == ["resent-from", "x-forwarded-for"]

@@ -48,3 +48,14 @@ def test_templates_render_in_each_language_with_subject_line():
 def test_missing_language_falls_back_to_english():
     subject, _ = render("withdrawn", "fr", {"ref": "R", "name": "", "organisation": "H"})
     assert subject == "Your request has been withdrawn"
+
+
+def test_encoded_words_in_staff_text_cannot_inject_headers():
+    """CVE-2024-6923: Python < 3.11.10 decodes encoded words, CR/LF included, when folding."""
+    assert "=?" not in safe_header("x =?utf-8?q?a=0D=0ABcc:_v@example.com?= y")
+    msg = build_message(sender="info@harbourline.example", sender_name="P",
+                        recipient="jo@example.com", recipient_name="=?utf-8?q?J=0D=0ABcc:_v@e.x?=",
+                        subject="=?utf-8?q?hi=0D=0ABcc:_victim@example.com?=", body="b",
+                        message_id="<m@h.example>", language="en")
+    reparsed = email.message_from_bytes(msg.as_bytes(policy=policy.SMTP), policy=policy.default)
+    assert reparsed["Bcc"] is None

@@ -86,14 +86,24 @@ def test_crafted_names_subjects_and_ids_add_no_header_and_no_recipient(
     "=?utf-8?q?Eve=0D=0ABcc=3A_victim=40evil=2Eexample=0D=0A?= =?x-unknown?b?AAAA?=",
 ])
 def test_the_outbox_refuses_a_message_whose_bytes_carry_a_header_it_was_not_given(name):
-    """The last gate, for a name that did not come through intake.mime (which neutralises
-    encoded words): responders.compose.safe_header strips control characters but not
-    encoded words, and Python 3.11.7 decodes them when it writes the header."""
-    message = build_message(sender="info@harbourline.example", sender_name="Harbourline",
-                            recipient="eve@example.com", recipient_name=name, subject="s",
-                            body="b", message_id="<m@harbourline.example>", language="en")
-    wire = message.as_bytes(policy=policy.SMTP)
-    if b"\r\nBcc:" not in wire:
-        pytest.skip("this Python writes the name safely (CVE-2024-6923 fixed)")
-    with pytest.raises(ValueError, match="bcc"):
-        queue(None, None, "acknowledgement", message, utcnow())  # type: ignore[arg-type]
+    """Two gates for a name that did not come through intake.mime: compose.safe_header breaks
+    up encoded words, and queue() refuses bytes that carry a header the message was not
+    given (Python 3.11.7 decodes encoded words, CR/LF included, when it writes a header:
+    CVE-2024-6923)."""
+    from email.headerregistry import Address
+    from email.message import EmailMessage
+
+    composed = build_message(sender="info@harbourline.example", sender_name="Harbourline",
+                             recipient="eve@example.com", recipient_name=name, subject="s",
+                             body="b", message_id="<m@harbourline.example>", language="en")
+    assert b"\r\nBcc:" not in composed.as_bytes(policy=policy.SMTP)
+    raw = EmailMessage()  # the same name written without safe_header
+    raw["From"] = "info@harbourline.example"
+    raw["To"] = Address(display_name=name, addr_spec="eve@example.com")
+    raw["Subject"] = "s"
+    raw["Message-ID"] = "<m2@harbourline.example>"
+    raw.set_content("b")
+    if b"\r\nBcc:" in raw.as_bytes(policy=policy.SMTP):
+        with pytest.raises(ValueError, match="bcc"):
+            queue(None, None, "acknowledgement", raw, utcnow())  # type: ignore[arg-type]
+

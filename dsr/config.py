@@ -66,7 +66,8 @@ class OutgoingSettings:
     password_command: str = ""
     timeout: float = 30.0
     ca_file: str = ""
-    send_interval: int = 15
+    # The sender checks the outbox this often (seconds): an acknowledgement leaves within it.
+    send_interval: int = 1
     max_attempts: int = 10
     # At most this many automatic mails to one address per day: no loop can run away.
     per_recipient_daily_limit: int = 5

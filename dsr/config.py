@@ -38,6 +38,8 @@ class OrganisationSettings:
 
 @dataclass(frozen=True)
 class InboxSettings:
+    # Shown to staff and used in alerts; required and unique with [[mailboxes]].
+    name: str = "inbox"
     kind: Literal["maildir", "imap"] = "maildir"
     path: Path = Path("var/mail")
     host: str = ""
@@ -51,7 +53,20 @@ class InboxSettings:
     poll_interval: int = 60
     batch_size: int = 200
     timeout: float = 30.0
+    # Certificates are always verified; ca_file adds a private CA (it does not switch it off).
     ca_file: str = ""
+    # "xoauth2" (Microsoft 365, Gmail): token_command prints an access token, or JSON with
+    # access_token, expires_in and refresh_token_expires_at; run again when it expires.
+    auth: Literal["password", "xoauth2"] = "password"
+    token_command: str = ""
+    # Replies to mail from this mailbox come from this address (default organisation.reply_from).
+    reply_from: str = ""
+    reply_name: str = ""
+    # "classify": the classifier decides; "all_requests": a dedicated privacy address, where
+    # nothing the classifier doubts is dropped: every screened-in mail is at least triaged.
+    policy: Literal["classify", "all_requests"] = "classify"
+    # Deadline calendar for tickets from this mailbox (default [deadlines].policy).
+    deadline_policy: Literal["", "uk", "eu", "nl"] = ""
 
 
 @dataclass(frozen=True)
@@ -66,6 +81,8 @@ class OutgoingSettings:
     password_command: str = ""
     timeout: float = 30.0
     ca_file: str = ""
+    auth: Literal["password", "xoauth2"] = "password"
+    token_command: str = ""
     # The sender checks the outbox this often (seconds): an acknowledgement leaves within it.
     send_interval: int = 1
     max_attempts: int = 10
@@ -129,6 +146,17 @@ class RetentionSettings:
 
 
 @dataclass(frozen=True)
+class HealthSettings:
+    # Staff are alerted (dashboard and mail to organisation.staff_address) when a mailbox has
+    # not been read successfully for this long, when its login fails, and this many days
+    # before an OAuth refresh token is expected to expire.
+    stale_after_minutes: int = 30
+    token_warning_days: int = 14
+    # The same alert is mailed again at most this often.
+    repeat_alert_hours: int = 24
+
+
+@dataclass(frozen=True)
 class Settings:
     organisation: OrganisationSettings = field(default_factory=OrganisationSettings)
     inbox: InboxSettings = field(default_factory=InboxSettings)
@@ -139,22 +167,49 @@ class Settings:
     deadlines: DeadlineSettings = field(default_factory=DeadlineSettings)
     lifecycle: LifecycleSettings = field(default_factory=LifecycleSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    health: HealthSettings = field(default_factory=HealthSettings)
+    # Every mailbox rightsbot reads: [inbox] alone, or the [[mailboxes]] list (then inbox is
+    # the first of them). Each is polled on its own; one failing does not stop the others.
+    mailboxes: tuple[InboxSettings, ...] = ()
     log_level: str = "INFO"
     source: str = "<defaults>"
+
+    @property
+    def inboxes(self) -> tuple[InboxSettings, ...]:
+        return self.mailboxes or (self.inbox,)
+
+    def inbox_named(self, name: str) -> InboxSettings:
+        """The mailbox a ticket came from; the first one for unknown or empty names."""
+        for inbox in self.inboxes:
+            if inbox.name == name:
+                return inbox
+        return self.inboxes[0]
+
+    def reply_address(self, mailbox: str) -> tuple[str, str]:
+        """(address, display name) that replies on a ticket from `mailbox` come from."""
+        inbox = self.inbox_named(mailbox)
+        return (inbox.reply_from or self.organisation.reply_from,
+                inbox.reply_name or self.organisation.reply_name)
+
+    def deadline_policy(self, mailbox: str) -> str:
+        return self.inbox_named(mailbox).deadline_policy or self.deadlines.policy
 
     @property
     def our_addresses(self) -> frozenset[str]:
         own = {a.lower() for a in self.organisation.own_addresses}
         own.add(self.organisation.reply_from.lower())
-        if self.inbox.user and "@" in self.inbox.user:
-            own.add(self.inbox.user.lower())
+        for inbox in self.inboxes:
+            if inbox.reply_from:
+                own.add(inbox.reply_from.lower())
+            if inbox.user and "@" in inbox.user:
+                own.add(inbox.user.lower())
         return frozenset(own)
 
 
 SECTIONS: dict[str, type[Any]] = {
     f.name: f.type if isinstance(f.type, type) else typing.get_type_hints(Settings)[f.name]
     for f in dataclasses.fields(Settings)
-    if f.name not in ("log_level", "source")
+    if f.name not in ("log_level", "source", "mailboxes")
 }
 
 
@@ -196,7 +251,7 @@ class _EnvString(str):
 
 
 def _build(raw: dict[str, Any], source: str, base_dir: Path) -> Settings:
-    unknown = set(raw) - set(SECTIONS) - {"log_level"}
+    unknown = set(raw) - set(SECTIONS) - {"log_level", "mailboxes"}
     if unknown:
         key = sorted(unknown)[0]
         raise ConfigError(f"{source}: unknown key '{key}' (sections: {', '.join(SECTIONS)})")
@@ -209,7 +264,12 @@ def _build(raw: dict[str, Any], source: str, base_dir: Path) -> Settings:
     log_level = str(raw.get("log_level", "INFO")).upper()
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"{source}: log_level must be DEBUG, INFO, WARNING or ERROR")
-    settings = Settings(**parts, log_level=log_level, source=source)
+    mailboxes = _build_mailboxes(raw, source, base_dir)
+    if mailboxes:
+        if "inbox" in raw:
+            raise ConfigError(f"{source}: use either [inbox] or [[mailboxes]], not both")
+        parts["inbox"] = mailboxes[0]
+    settings = Settings(**parts, mailboxes=mailboxes, log_level=log_level, source=source)
     _check_required(settings)
     return _resolve_secrets(settings)
 
@@ -233,6 +293,23 @@ def _build_section(cls: type[Any], section: str, table: dict[str, Any], source: 
     elif hints.get("path") is Path and "path" not in values:
         values["path"] = base_dir / getattr(cls, "path")
     return cls(**values)
+
+
+def _build_mailboxes(raw: dict[str, Any], source: str,
+                     base_dir: Path) -> tuple[InboxSettings, ...]:
+    tables = raw.get("mailboxes", [])
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        raise ConfigError(f"{source}: 'mailboxes' must be a list of tables ([[mailboxes]])")
+    mailboxes: list[InboxSettings] = []
+    for number, table in enumerate(tables, 1):
+        if not table.get("name"):
+            raise ConfigError(f"{source}: mailbox {number} needs a 'name' ([[mailboxes]])")
+        mailboxes.append(_build_section(InboxSettings, f"mailboxes.{table['name']}", table,
+                                        source, base_dir))
+    names = [m.name for m in mailboxes]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{source}: mailbox names must be unique (got {', '.join(names)})")
+    return tuple(mailboxes)
 
 
 def _absolute_sqlite_url(url: str, base_dir: Path) -> str:
@@ -290,10 +367,21 @@ def _coerce(value: Any, hint: Any, key: str, source: str) -> Any:
 
 def _check_required(settings: Settings) -> None:
     src = settings.source
-    if settings.inbox.kind == "imap":
-        for key in ("host", "user"):
-            if not getattr(settings.inbox, key):
-                raise ConfigError(f"{src}: 'inbox.{key}' is required when inbox.kind = \"imap\"")
+    for inbox in settings.inboxes:
+        where = f"mailboxes.{inbox.name}" if settings.mailboxes else "inbox"
+        if inbox.kind == "imap":
+            for key in ("host", "user"):
+                if not getattr(inbox, key):
+                    raise ConfigError(f"{src}: '{where}.{key}' is required when "
+                                      f"{where}.kind = \"imap\"")
+        if inbox.auth == "xoauth2" and not inbox.token_command:
+            raise ConfigError(f"{src}: '{where}.token_command' is required when "
+                              f"{where}.auth = \"xoauth2\"")
+        if inbox.reply_from and "@" not in inbox.reply_from:
+            raise ConfigError(f"{src}: '{where}.reply_from' must be an email address")
+    if settings.outgoing.auth == "xoauth2" and not settings.outgoing.token_command:
+        raise ConfigError(f"{src}: 'outgoing.token_command' is required when "
+                          "outgoing.auth = \"xoauth2\"")
     if settings.outgoing.kind == "smtp" and not settings.outgoing.host:
         raise ConfigError(f"{src}: 'outgoing.host' is required when outgoing.kind = \"smtp\"")
     if "@" not in settings.organisation.reply_from:
@@ -316,9 +404,13 @@ def _resolve_secrets(settings: Settings) -> Settings:
             raise ConfigError(f"{settings.source}: '{section}.{command_key}' failed: {exc}") from None
         return dataclasses.replace(obj, **{value_key: done.stdout.strip()})
 
+    mailboxes = tuple(secret(f"mailboxes.{m.name}", m, "password", "password_command")
+                      for m in settings.mailboxes)
     return dataclasses.replace(
         settings,
-        inbox=secret("inbox", settings.inbox, "password", "password_command"),
+        mailboxes=mailboxes,
+        inbox=mailboxes[0] if mailboxes else secret("inbox", settings.inbox, "password",
+                                                    "password_command"),
         outgoing=secret("outgoing", settings.outgoing, "password", "password_command"),
         web=secret("web", settings.web, "secret_key", "secret_key_command"),
     )

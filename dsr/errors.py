@@ -13,6 +13,10 @@ class TransientError(DsrError):
     """Retry later: a refused connection, SMTP 4xx, a locked database, a full disk."""
 
 
+class AuthenticationFailed(TransientError):
+    """The server refused our credentials (password or OAuth token): staff must act."""
+
+
 class UnusableMessage(DsrError):
     """The email itself is the problem (no sender, not a message at all)."""
 

@@ -36,7 +36,9 @@ class PassResult:
         return ", ".join(f"{k}={v}" for k, v in sorted(self.counts.items())) or "nothing new"
 
 
-def poll_maildir(source: MaildirSource, services: Services) -> PassResult:
+def poll_maildir(source: MaildirSource, services: Services,
+                 stop: threading.Event | None = None) -> PassResult:
+    """One pass over new/; with `stop` set (SIGTERM), ends after the message in hand."""
     result = PassResult()
     for incoming, path in source.messages():
         outcome = process(incoming, services)  # TransientError: stop; the file stays in new/
@@ -44,15 +46,20 @@ def poll_maildir(source: MaildirSource, services: Services) -> PassResult:
         if outcome.disposition in _MAY_QUEUE:
             notify_queued()
         source.mark_seen_by_us(path)
+        if stop is not None and stop.is_set():
+            break
     return result
 
 
 def poll_imap(mailbox: ImapMailbox, services: Services,
-              parallel_from: int | None = None) -> PassResult:
+              parallel_from: int | None = None,
+              stop: threading.Event | None = None) -> PassResult:
     """One pass over the folder; the caller holds the lease and has connected.
 
     With `parallel_from` (default PARALLEL_FROM) or more new messages, parsing and
-    classifying run ahead in a worker process."""
+    classifying run ahead in a worker process. With `stop` set (SIGTERM) the pass ends
+    after the message in hand: each outcome is committed with its UID, so the next
+    start carries on from there."""
     result = PassResult()
     with services.store.unit_of_work() as session:
         state = session.get(MailboxState, mailbox.name)
@@ -78,6 +85,9 @@ def poll_imap(mailbox: ImapMailbox, services: Services,
             result.counts[outcome.disposition.value] += 1
             if outcome.disposition in _MAY_QUEUE:
                 notify_queued()
+            if stop is not None and stop.is_set():
+                log.info("mailbox=%s stopping after the message in hand", mailbox.name)
+                break
     with services.store.unit_of_work() as session:
         state = session.get(MailboxState, mailbox.name)
         if state is not None:
@@ -85,18 +95,18 @@ def poll_imap(mailbox: ImapMailbox, services: Services,
     return result
 
 
-def poll_once(services: Services) -> PassResult:
+def poll_once(services: Services, stop: threading.Event | None = None) -> PassResult:
     """One pass over the configured inbox (Maildir or IMAP)."""
     inbox = services.settings.inbox
     if inbox.kind == "maildir":
-        return poll_maildir(MaildirSource(inbox.path), services)
+        return poll_maildir(MaildirSource(inbox.path), services, stop)
     mailbox = ImapMailbox(inbox)
     if not take_lease(services.store, mailbox.name, HOLDER, LEASE_SECONDS, utcnow()):
         log.info("mailbox=%s is being polled by another worker; skipping", mailbox.name)
         return PassResult()
     try:
         mailbox.connect()
-        return poll_imap(mailbox, services)
+        return poll_imap(mailbox, services, stop=stop)
     finally:
         mailbox.close()
         release_lease(services.store, mailbox.name, HOLDER)
@@ -120,7 +130,7 @@ def watch_imap(services: Services, stop: threading.Event) -> None:
             log.info("mailbox=%s connected (idle=%s)", mailbox.name, inbox.idle)
             idle = inbox.idle and mailbox.has_idle()
             while not stop.is_set():
-                result = poll_imap(mailbox, services)
+                result = poll_imap(mailbox, services, stop=stop)
                 backoff = 1.0
                 if result.counts:
                     log.info("mailbox=%s pass: %s", mailbox.name, result)

@@ -403,7 +403,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
     def poll_job() -> None:
         try:
-            result = poll_once(services)
+            result = poll_once(services, stop)
             if result.counts:
                 log.info("inbox pass: %s", result)
         except TransientError as exc:

@@ -13,6 +13,10 @@ class TransientError(DsrError):
     """Retry later: a refused connection, SMTP 4xx, a locked database, a full disk."""
 
 
+class DatabaseUnavailable(TransientError):
+    """The database cannot be reached or is locked: nothing can be recorded until it is back."""
+
+
 class AuthenticationFailed(TransientError):
     """The server refused our credentials (password or OAuth token): staff must act."""
 

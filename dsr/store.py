@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, defer, sessionmaker
 
-from dsr.errors import TransientError
+from dsr.errors import DatabaseUnavailable, TransientError
 from dsr.tickets import MailMessage, OutboxItem, RefCounter, Ticket, TicketRef
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ class Store:
             session.commit()
         except OperationalError as exc:
             session.rollback()
-            raise TransientError(f"database unavailable: {exc.orig}") from exc
+            raise DatabaseUnavailable(f"database unavailable: {exc.orig}") from exc
         except BaseException:
             session.rollback()
             raise
@@ -66,7 +66,7 @@ class Store:
                 if sqlite:
                     connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
         except OperationalError as exc:
-            raise TransientError(f"database unavailable: {exc.orig}") from exc
+            raise DatabaseUnavailable(f"database unavailable: {exc.orig}") from exc
 
     def dispose(self) -> None:
         self.engine.dispose()

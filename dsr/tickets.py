@@ -155,6 +155,8 @@ class MailMessage(Base):
     summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # The configured mailbox (its name) the message arrived in; "" for piped mail.
+    mailbox: Mapped[str] = mapped_column(String(100), default="")
 
     ticket: Mapped[Ticket | None] = relationship(back_populates="messages")
 
@@ -202,6 +204,8 @@ class Ticket(Base):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
     outcome_reason: Mapped[str] = mapped_column(Text, default="")
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    # The mailbox the request came in to: replies come from its address, its calendar counts.
+    mailbox: Mapped[str] = mapped_column(String(100), default="")
 
     rights: Mapped[list[TicketRight]] = relationship(
         back_populates="ticket", cascade="all, delete-orphan", order_by="TicketRight.kind")
@@ -319,7 +323,8 @@ class LabelFeedback(Base):
 
 
 class MailboxState(Base):
-    """Where a mail source got to: (UIDVALIDITY, last UID) for IMAP; a lease for one poller."""
+    """Where a mail source got to: (UIDVALIDITY, last UID) for IMAP; a lease for one poller;
+    and its health: when it was last read, what failed since, which alerts went out."""
 
     __tablename__ = "mailbox_state"
 
@@ -329,6 +334,16 @@ class MailboxState(Base):
     last_success_at: Mapped[datetime | None] = mapped_column(DateTime)
     lease_holder: Mapped[str] = mapped_column(String(200), default="")
     lease_until: Mapped[datetime | None] = mapped_column(DateTime)
+    # The configured name staff know it by ("info", "privacy").
+    label: Mapped[str] = mapped_column(String(100), default="")
+    watched_since: Mapped[datetime | None] = mapped_column(DateTime)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
+    failing_since: Mapped[datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    login_failed: Mapped[bool] = mapped_column(default=False)
+    token_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Alert kind -> ISO time it was last mailed to staff, so one alert is not repeated hourly.
+    alerts_sent: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class RefCounter(Base):

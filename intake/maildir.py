@@ -21,8 +21,9 @@ MAX_BYTES = 50 * 1024 * 1024
 
 
 class MaildirSource:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, mailbox: str = "inbox") -> None:
         self.path = path
+        self.mailbox = mailbox  # the configured name, recorded with each message
         # cur/ files already handled in this process: not re-read on every pass.
         self._known: set[str] = set()
 

@@ -7,6 +7,7 @@ point leaves either nothing (the source offers the message again) or the whole o
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import hashlib
 import logging
@@ -18,10 +19,10 @@ from typing import cast
 from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from classifier import NOT_REQUEST, REQUEST, Classification, Classifier
+from classifier import NOT_REQUEST, REQUEST, TRIAGE, Classification, Classifier
 from dsr import casework, lifecycle
 from dsr.config import Settings
-from dsr.errors import TransientError
+from dsr.errors import DatabaseUnavailable, TransientError
 from dsr.store import Store, find_duplicate, is_our_message_id, is_recorded, utcnow
 from dsr.tickets import Disposition, MailboxState, MailMessage, Ticket, TicketState
 from intake import guards, mime, signals
@@ -60,6 +61,7 @@ class Incoming:
     received_at: datetime            # naive UTC
     cursor: SourceCursor | None = None
     prepared: Prepared | None = None
+    mailbox: str = ""                # the configured mailbox's name; "" for piped mail
 
 
 @dataclass(frozen=True)
@@ -150,7 +152,7 @@ def join_thread(work: Work) -> Disposition | None:
                        detail={"from_requester": from_requester})
     if not from_requester or not lifecycle.is_open(ticket):
         return Disposition.APPENDED
-    policy = work.services.settings.deadlines.policy
+    policy = work.services.settings.deadline_policy(ticket.mailbox)
     if ticket.identity_state == "requested":
         for code in codes_in(f"{work.parsed.subject}\n{work.parsed.new_text}"):
             token = find_valid(work.session, code, work.now, ticket)
@@ -166,13 +168,21 @@ def join_thread(work: Work) -> Disposition | None:
 
 
 def classify(work: Work) -> Disposition | None:
+    """Not a request -> NOT_REQUEST; except in an "all_requests" mailbox (privacy@), where
+    people write only to exercise their rights: there a doubt goes to staff, not away."""
     assert work.parsed is not None
     prepared = work.incoming.prepared
     work.classification = (prepared and prepared.classification) or \
         work.services.classifier.classify(work.parsed.subject, work.parsed.text)
-    if work.classification.decision == NOT_REQUEST:
-        return Disposition.NOT_REQUEST
-    return None
+    if work.classification.decision != NOT_REQUEST:
+        return None
+    if work.services.settings.inbox_named(work.incoming.mailbox).policy == "all_requests":
+        work.classification = dataclasses.replace(
+            work.classification, decision=TRIAGE,
+            triage_reasons=(*work.classification.triage_reasons,
+                            f"mailbox {work.incoming.mailbox!r} takes every mail as a request"))
+        return None
+    return Disposition.NOT_REQUEST
 
 
 def open_ticket(work: Work) -> Disposition | None:
@@ -192,7 +202,9 @@ def open_ticket(work: Work) -> Disposition | None:
         scores=verdict.scores, evidence={k: list(v) for k, v in verdict.evidence.items()},
         model_version=verdict.model_version,
     )
-    ticket = casework.open_ticket(work.session, new, settings.deadlines.policy, work.now)
+    ticket = casework.open_ticket(work.session, new,
+                                  settings.deadline_policy(work.incoming.mailbox), work.now)
+    ticket.mailbox = work.incoming.mailbox
     ticket.signals = found
     work.ticket = ticket
     if not confident:
@@ -238,7 +250,7 @@ def process(incoming: Incoming, services: Services) -> Outcome:
         if isinstance(exc, OSError) and exc.errno in _DISK_FULL:
             # The machine, not the mail: a library writing a temporary file on a full disk
             # (py3langid unpacks its model to /tmp on first use). Retry, do not quarantine.
-            raise TransientError(f"disk full: {exc}") from exc
+            raise DatabaseUnavailable(f"disk full: {exc}") from exc
         step_name = getattr(exc, "__traceback__", None) and _failed_step(exc)
         log.error("source=%s step=%s failed: %s", incoming.source_key, step_name,
                   type(exc).__name__, exc_info=log.isEnabledFor(logging.DEBUG))
@@ -289,6 +301,7 @@ def _record(session: Session, work: Work, disposition: Disposition) -> None:
         "language": work.classification.language if work.classification else "",
         "disposition": disposition.value, "reason": work.reason, "error": "",
         "summary": work.summary, "ticket_id": ticket_id, "created_at": work.now,
+        "mailbox": work.incoming.mailbox,
     })
     _advance_cursor(session, work.incoming.cursor)
 
@@ -312,7 +325,7 @@ def _quarantine(incoming: Incoming, services: Services, sha256: str, error: str)
             direction="in", source_key=incoming.source_key, message_id=None, sha256=sha256,
             raw=incoming.raw, size=len(incoming.raw), received_at=incoming.received_at,
             disposition=Disposition.FAILED.value, reason="processing failed", error=error,
-            summary={}, created_at=services.clock(),
+            summary={}, created_at=services.clock(), mailbox=incoming.mailbox,
         ))
         _advance_cursor(session, incoming.cursor)
     return Outcome(Disposition.FAILED, reason="processing failed")

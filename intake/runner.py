@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import socket
@@ -10,7 +11,9 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from dsr.errors import TransientError
+from dsr import health
+from dsr.config import InboxSettings
+from dsr.errors import AuthenticationFailed, DatabaseUnavailable, TransientError
 from dsr.store import release_lease, take_lease, utcnow
 from dsr.tickets import Disposition, MailboxState
 from intake.ahead import Ahead, worker_count
@@ -31,9 +34,37 @@ _MAY_QUEUE = frozenset({Disposition.OPENED, Disposition.APPENDED})  # replies in
 @dataclass
 class PassResult:
     counts: Counter[str] = field(default_factory=Counter)
+    # "name: error" for each mailbox that could not be read this pass.
+    failures: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
-        return ", ".join(f"{k}={v}" for k, v in sorted(self.counts.items())) or "nothing new"
+        text = ", ".join(f"{k}={v}" for k, v in sorted(self.counts.items())) or "nothing new"
+        return text + "".join(f"; {failure}" for failure in self.failures)
+
+
+def mailbox_key(inbox: InboxSettings) -> str:
+    """The MailboxState row of a configured mailbox: its place, not its name, so renaming
+    one in the config does not restart an IMAP folder from UID 1."""
+    if inbox.kind == "maildir":
+        return f"maildir:{inbox.path}"
+    return ImapMailbox(inbox).name
+
+
+def _record_success(services: Services, inbox: InboxSettings,
+                    mailbox: ImapMailbox | None = None) -> None:
+    expires = getattr(mailbox, "oauth_refresh_expires_at", None) if mailbox else None
+    with services.store.unit_of_work() as session:
+        health.record_success(session, mailbox_key(inbox), inbox.name, utcnow(), expires)
+
+
+def record_mailbox_failure(services: Services, inbox: InboxSettings, exc: TransientError) -> None:
+    """Best effort: the failure may be the database itself, which then cannot record it."""
+    try:
+        with services.store.unit_of_work() as session:
+            health.record_failure(session, mailbox_key(inbox), inbox.name, utcnow(), str(exc),
+                                  login_failed=isinstance(exc, AuthenticationFailed))
+    except TransientError as again:
+        log.error("mailbox=%s health not recorded: %s", inbox.name, again)
 
 
 def poll_maildir(source: MaildirSource, services: Services,
@@ -41,6 +72,7 @@ def poll_maildir(source: MaildirSource, services: Services,
     """One pass over new/; with `stop` set (SIGTERM), ends after the message in hand."""
     result = PassResult()
     for incoming, path in source.messages():
+        incoming = dataclasses.replace(incoming, mailbox=source.mailbox)
         outcome = process(incoming, services)  # TransientError: stop; the file stays in new/
         result.counts[outcome.disposition.value] += 1
         if outcome.disposition in _MAY_QUEUE:
@@ -76,7 +108,9 @@ def poll_imap(mailbox: ImapMailbox, services: Services,
             state.uidvalidity, state.last_uid = mailbox.uidvalidity, 0
         last_uid = state.last_uid
     uids = mailbox.new_uids(last_uid)
-    incoming: Iterable[Incoming] = mailbox.fetch(uids, services.settings.inbox.batch_size)
+    label = mailbox.settings.name
+    incoming: Iterable[Incoming] = (dataclasses.replace(item, mailbox=label) for item in
+                                    mailbox.fetch(uids, mailbox.settings.batch_size))
     threshold = PARALLEL_FROM if parallel_from is None else parallel_from
     workers = worker_count() if len(uids) >= threshold else 0
     with Ahead(services, workers) as ahead:
@@ -88,18 +122,38 @@ def poll_imap(mailbox: ImapMailbox, services: Services,
             if stop is not None and stop.is_set():
                 log.info("mailbox=%s stopping after the message in hand", mailbox.name)
                 break
-    with services.store.unit_of_work() as session:
-        state = session.get(MailboxState, mailbox.name)
-        if state is not None:
-            state.last_success_at = utcnow()
+    _record_success(services, mailbox.settings, mailbox)
     return result
 
 
 def poll_once(services: Services, stop: threading.Event | None = None) -> PassResult:
-    """One pass over the configured inbox (Maildir or IMAP)."""
-    inbox = services.settings.inbox
+    """One pass over every configured mailbox. Each is isolated: one that cannot be read
+    (login refused, server down) is recorded in `failures` and the others are still read.
+    A database outage stops the pass (TransientError): nothing could be recorded anyway."""
+    result = PassResult()
+    for inbox in services.settings.inboxes:
+        if stop is not None and stop.is_set():
+            break
+        try:
+            one = poll_mailbox(inbox, services, stop)
+        except DatabaseUnavailable:
+            raise
+        except TransientError as exc:
+            record_mailbox_failure(services, inbox, exc)
+            log.error("mailbox=%s not read: %s (retried next pass)", inbox.name, exc)
+            result.failures.append(f"{inbox.name}: {exc}")
+            continue
+        result.counts.update(one.counts)
+    return result
+
+
+def poll_mailbox(inbox: InboxSettings, services: Services,
+                 stop: threading.Event | None = None) -> PassResult:
+    """One pass over one mailbox (Maildir or IMAP); TransientError when it cannot be read."""
     if inbox.kind == "maildir":
-        return poll_maildir(MaildirSource(inbox.path), services, stop)
+        result = poll_maildir(MaildirSource(inbox.path, inbox.name), services, stop)
+        _record_success(services, inbox)
+        return result
     mailbox = ImapMailbox(inbox)
     if not take_lease(services.store, mailbox.name, HOLDER, LEASE_SECONDS, utcnow()):
         log.info("mailbox=%s is being polled by another worker; skipping", mailbox.name)
@@ -112,13 +166,15 @@ def poll_once(services: Services, stop: threading.Event | None = None) -> PassRe
         release_lease(services.store, mailbox.name, HOLDER)
 
 
-def watch_imap(services: Services, stop: threading.Event) -> None:
+def watch_imap(services: Services, stop: threading.Event,
+               inbox: InboxSettings | None = None) -> None:
     """Keep one IMAP connection: IDLE where offered, else poll; reconnect with backoff.
 
     The backoff (1 s doubling to 5 min) is reset only by a pass that worked, so a server
     that accepts the login and then fails every command is not hammered once a second.
+    Each configured IMAP mailbox has its own watcher thread: one failing leaves the others.
     """
-    inbox = services.settings.inbox
+    inbox = inbox or services.settings.inbox
     backoff = 1.0
     while not stop.is_set():
         mailbox = ImapMailbox(inbox)
@@ -143,7 +199,8 @@ def watch_imap(services: Services, stop: threading.Event) -> None:
                 else:
                     stop.wait(inbox.poll_interval)
         except TransientError as exc:
-            log.error("mailbox=%s %s; retrying in %.0fs", mailbox.name, exc, backoff)
+            log.error("mailbox=%s %s; retrying in %.0fs", inbox.name, exc, backoff)
+            record_mailbox_failure(services, inbox, exc)
             stop.wait(backoff)
             backoff = min(backoff * 2, 300.0)
         finally:

@@ -81,7 +81,7 @@ def ticket_context(settings: Settings, ticket: Ticket, language: str) -> dict[st
         "received": long_date(ticket.received_at.date(), language),
         "due": long_date(ticket.due_on, language), "organisation": org.name,
         "regulator_name": org.regulator_name, "regulator_url": org.regulator_url,
-        "reply_from": org.reply_from,
+        "reply_from": settings.reply_address(ticket.mailbox)[0],
     }
 
 
@@ -101,10 +101,11 @@ def queue_reply(session: Session, settings: Settings, ticket: Ticket, kind: str,
     language = template_language(kind, ticket.language, override)
     context = ticket_context(settings, ticket, language) | (extra or {})
     subject, body = render(kind, language, context, override)
-    org = settings.organisation
-    domain = org.reply_from.rsplit("@", 1)[1]
+    # The address the requester wrote to answers: privacy@ tickets get replies from privacy@.
+    reply_from, reply_name = settings.reply_address(ticket.mailbox)
+    domain = reply_from.rsplit("@", 1)[1]
     message = build_message(
-        sender=org.reply_from, sender_name=org.reply_name, recipient=recipient,
+        sender=reply_from, sender_name=reply_name, recipient=recipient,
         recipient_name=ticket.requester_name, subject=f"[{ticket.ref}] {subject}", body=body,
         message_id=new_message_id(domain, f"{ticket.ref}.{kind}"), language=language,
         in_reply_to=in_reply_to, references=references, now=now)

@@ -172,8 +172,9 @@ def cmd_init(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level)
     from intake.maildir import MaildirSource
 
-    if settings.inbox.kind == "maildir":
-        MaildirSource(settings.inbox.path).ensure()
+    for inbox in settings.inboxes:
+        if inbox.kind == "maildir":
+            MaildirSource(inbox.path).ensure()
     if settings.outgoing.kind == "folder":
         settings.outgoing.path.mkdir(parents=True, exist_ok=True)
     _open_stores.remove(store := _store(settings))
@@ -233,7 +234,8 @@ def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
         return EX_TEMPFAIL
     sent = _deliver(services)
     log.info("pass done: %s; sent %d", result, sent)
-    return 0
+    # Some mailbox could not be read (the others were): worth a retry, like an outage.
+    return EX_TEMPFAIL if result.failures else 0
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
@@ -393,7 +395,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from apscheduler.schedulers.background import BackgroundScheduler
     from waitress.server import create_server
 
-    from intake.runner import poll_once, watch_imap
+    from intake.runner import poll_mailbox, record_mailbox_failure, watch_imap
     from web import create_app
 
     services = _services(settings)
@@ -401,13 +403,14 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     scheduler = BackgroundScheduler(timezone="UTC")
     job_defaults = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 60}
 
-    def poll_job() -> None:
+    def poll_job(inbox: Any) -> None:
         try:
-            result = poll_once(services, stop)
+            result = poll_mailbox(inbox, services, stop)
             if result.counts:
-                log.info("inbox pass: %s", result)
+                log.info("mailbox=%s pass: %s", inbox.name, result)
         except TransientError as exc:
-            log.error("inbox pass stopped: %s (retried next pass)", exc)
+            log.error("mailbox=%s pass stopped: %s (retried next pass)", inbox.name, exc)
+            record_mailbox_failure(services, inbox, exc)
 
     def send_job() -> None:
         try:
@@ -415,14 +418,19 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         except TransientError as exc:
             log.error("outbox pass stopped: %s (retried next pass)", exc)
 
-    watcher = None
-    if settings.inbox.kind == "imap":
-        watcher = threading.Thread(target=watch_imap, args=(services, stop), name="imap",
-                                   daemon=True)
-        watcher.start()
-    else:
-        scheduler.add_job(poll_job, "interval", seconds=settings.inbox.poll_interval,
-                          id="poll", next_run_time=datetime.now(UTC), **job_defaults)
+    # One watcher thread per IMAP mailbox and one job per Maildir: each mailbox on its own,
+    # so a refused login on one does not hold up the others.
+    watchers: list[threading.Thread] = []
+    for inbox in settings.inboxes:
+        if inbox.kind == "imap":
+            watcher = threading.Thread(target=watch_imap, args=(services, stop, inbox),
+                                       name=f"imap-{inbox.name}", daemon=True)
+            watcher.start()
+            watchers.append(watcher)
+        else:
+            scheduler.add_job(poll_job, "interval", args=(inbox,), seconds=inbox.poll_interval,
+                              id=f"poll-{inbox.name}", next_run_time=datetime.now(UTC),
+                              **job_defaults)
     scheduler.add_job(send_job, "interval", seconds=settings.outgoing.send_interval, id="send",
                       next_run_time=datetime.now(UTC), **job_defaults)
 
@@ -455,6 +463,18 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             log.error("retention pass stopped: %s", exc)
 
     scheduler.add_job(retention_job, "cron", hour=3, id="retention", **job_defaults)
+
+    def health_job() -> None:
+        from dsr.store import utcnow
+        from responders.alerts import queue_health_alerts
+
+        try:
+            with services.store.unit_of_work() as session:
+                queue_health_alerts(session, settings, utcnow())
+        except TransientError as exc:
+            log.error("health check not done: %s", exc)
+
+    scheduler.add_job(health_job, "interval", seconds=60, id="health", **job_defaults)
     scheduler.start()
     app = create_app(settings)
     server = create_server(app, host=settings.web.host, port=settings.web.port, threads=8)
@@ -466,8 +486,9 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
-    log.info("web view on http://%s:%d/ ; inbox %s ; outgoing %s", settings.web.host,
-             settings.web.port, settings.inbox.kind, settings.outgoing.kind)
+    log.info("web view on http://%s:%d/ ; mailboxes %s ; outgoing %s", settings.web.host,
+             settings.web.port, ", ".join(f"{i.name} ({i.kind})" for i in settings.inboxes),
+             settings.outgoing.kind)
     try:
         server.run()
     except (OSError, ValueError):
@@ -476,7 +497,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         stop.set()
         scheduler.shutdown(wait=True)
-        if watcher is not None:
+        for watcher in watchers:
             watcher.join(timeout=30)
         services.store.dispose()
     return 0

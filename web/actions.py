@@ -137,8 +137,9 @@ def verify_identity(ref: str) -> Response:
     def change(db: Session, ticket: Ticket, now: datetime) -> str:
         if not note:
             raise FormProblem("say how the identity was confirmed")
-        lifecycle.mark_verified(db, ticket, context.settings().deadlines.policy, now,
-                                context.actor(), note=note, method="staff")
+        policy = context.settings().deadline_policy(ticket.mailbox)
+        lifecycle.mark_verified(db, ticket, policy, now, context.actor(), note=note,
+                                method="staff")
         return "Identity marked as verified."
 
     return act(ref, change)
@@ -150,8 +151,8 @@ def extend(ref: str) -> Response:
     months = 2 if request.form.get("months") == "2" else 1
 
     def change(db: Session, ticket: Ticket, now: datetime) -> Notice:
-        lifecycle.extend(db, ticket, months, reason, context.settings().deadlines.policy, now,
-                         context.actor())
+        policy = context.settings().deadline_policy(ticket.mailbox)
+        lifecycle.extend(db, ticket, months, reason, policy, now, context.actor())
         return send(db, ticket, "extension_notice", now,
                     f"Extended; the new deadline is {ticket.due_on:%d %b %Y}.",
                     extra={"reason": reason})
@@ -217,8 +218,8 @@ def resume(ref: str) -> Response:
     def change(db: Session, ticket: Ticket, now: datetime) -> str:
         if ticket.paused_since is None:
             raise FormProblem("the clock is not paused")
-        lifecycle.resume_clock(db, ticket, context.settings().deadlines.policy, now,
-                               context.actor())
+        policy = context.settings().deadline_policy(ticket.mailbox)
+        lifecycle.resume_clock(db, ticket, policy, now, context.actor())
         return f"Clock running again; the deadline is {ticket.due_on:%d %b %Y}."
 
     return act(ref, change)

@@ -84,7 +84,8 @@ def _send(db: Session, ticket: Ticket, now: datetime, kind: str,
     if kind == "information_request":
         asking = fields["asking_for"]
         if asking == "clarification":
-            lifecycle.pause_for_clarification(db, ticket, settings.deadlines.policy, now, actor,
+            policy = settings.deadline_policy(ticket.mailbox)
+            lifecycle.pause_for_clarification(db, ticket, policy, now, actor,
                                               question=fields["message"][:1000])
         elif asking == "identity":
             lifecycle.request_identity(db, ticket, now, actor, what=fields["message"][:1000])

@@ -77,6 +77,7 @@ def verify(token: str):  # type: ignore[no-untyped-def]
         if not lifecycle.is_open(ticket):
             abort(410)
         found.used_at = now
-        lifecycle.mark_verified(session, ticket, settings.deadlines.policy, now, "requester",
+        policy = settings.deadline_policy(ticket.mailbox)
+        lifecycle.mark_verified(session, ticket, policy, now, "requester",
                                 method="confirmation link")
         return _page(ticket.language, "done", ticket.ref, 200)

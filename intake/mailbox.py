@@ -19,7 +19,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 
 from dsr.config import InboxSettings
-from dsr.errors import ConfigError, TransientError
+from dsr.errors import AuthenticationFailed, ConfigError, TransientError
 from intake.pipeline import Incoming, SourceCursor
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ class ImapMailbox:
             client.login(s.user, s.password)
         except LoginError as exc:
             _shutdown(client)
-            raise TransientError(f"IMAP login refused for {s.user}: {exc}") from exc
+            raise AuthenticationFailed(f"IMAP login refused for {s.user}: {exc}") from exc
         except IMAP_ERRORS as exc:
             _shutdown(client)
             raise TransientError(f"IMAP {s.host}:{s.port} unavailable: {exc}") from exc

@@ -30,6 +30,16 @@ def dovecot() -> Iterator[Dovecot]:
 @pytest.fixture
 def imap_account(dovecot: Dovecot) -> Iterator[SimpleNamespace]:
     """A fresh Dovecot user (an empty INBOX) and helpers to deliver and inspect mail."""
+    yield _account(dovecot)
+
+
+@pytest.fixture
+def second_imap_account(dovecot: Dovecot) -> Iterator[SimpleNamespace]:
+    """Another fresh Dovecot user, for tests with several mailboxes."""
+    yield _account(dovecot)
+
+
+def _account(dovecot: Dovecot) -> SimpleNamespace:
     from imapclient import IMAPClient
 
     user = f"info{next(_user_numbers)}@example.org"  # created at server start (servers/real.py)
@@ -53,8 +63,8 @@ def imap_account(dovecot: Dovecot) -> Iterator[SimpleNamespace]:
         c.logout()
         return {uid: tuple(v[b"FLAGS"]) for uid, v in data.items()}
 
-    yield SimpleNamespace(user=user, password="secret", host=dovecot.host, port=dovecot.port,
-                          client=client, deliver=deliver, flags=flags, dovecot=dovecot)
+    return SimpleNamespace(user=user, password="secret", host=dovecot.host, port=dovecot.port,
+                           client=client, deliver=deliver, flags=flags, dovecot=dovecot)
 
 
 @pytest.fixture(scope="session")
@@ -95,8 +105,9 @@ def smtp(smtp_server: SimpleNamespace) -> SimpleNamespace:
     return smtp_server
 
 
-def write_config(directory: Path, sections: dict[str, dict[str, Any]]) -> Path:
-    """A rightsbot.toml with the embedded defaults plus `sections` (tests' own settings)."""
+def write_config(directory: Path, sections: dict[str, Any]) -> Path:
+    """A rightsbot.toml with the embedded defaults plus `sections` (tests' own settings);
+    sections["mailboxes"], a list of dicts, becomes [[mailboxes]] in place of [inbox]."""
     base: dict[str, dict[str, Any]] = {
         "organisation": {"name": "Harbourline Customs", "reply_from": "info@harbourline.example",
                          "reply_name": "Harbourline privacy team"},
@@ -105,6 +116,9 @@ def write_config(directory: Path, sections: dict[str, dict[str, Any]]) -> Path:
         "database": {"url": "sqlite:///rightsbot.sqlite3"},
         "web": {"secret_key": "test-secret-key-not-for-production"},
     }
+    mailboxes = sections.pop("mailboxes", None)  # a list of tables: [[mailboxes]]
+    if mailboxes is not None:
+        del base["inbox"]
     for name, values in sections.items():
         base.setdefault(name, {}).update(values)
     lines = []
@@ -112,6 +126,10 @@ def write_config(directory: Path, sections: dict[str, dict[str, Any]]) -> Path:
         lines.append(f"[{name}]")
         for key, value in values.items():
             lines.append(f"{key} = {_toml(value)}")
+        lines.append("")
+    for values in mailboxes or ():
+        lines.append("[[mailboxes]]")
+        lines.extend(f"{key} = {_toml(value)}" for key, value in values.items())
         lines.append("")
     path = directory / "rightsbot.toml"
     path.write_text("\n".join(lines), encoding="utf-8")

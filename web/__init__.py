@@ -38,7 +38,27 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     @app.get("/healthz")
     def healthz() -> tuple[str, int, dict[str, str]]:
-        return "ok\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
+        """For the process supervisor: 503 when the database cannot be reached. Mailbox
+        problems are counted, not failed on (a restart does not mend a refused login);
+        their details are for logged-in staff only, on the dashboard."""
+        from sqlalchemy import text
+
+        from dsr import health
+        from dsr.errors import DatabaseUnavailable
+        from dsr.store import utcnow
+        from web import context
+
+        plain = {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
+        labels = tuple(inbox.name for inbox in settings.inboxes)
+        try:
+            with context.store().unit_of_work() as db:
+                db.execute(text("SELECT 1"))
+                alerts = sum(len(found) for _, found in health.current_alerts(
+                    db, labels, settings.health, utcnow()))
+        except DatabaseUnavailable:
+            return "database unavailable\n", 503, plain
+        extra = f"mailbox alerts: {alerts}\n" if alerts else ""
+        return "ok\n" + extra, 200, plain
 
     for code, title, message in (
         (403, "Not allowed", "Your account cannot open this page."),

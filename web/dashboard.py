@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from dsr import casework, lifecycle
+from dsr import casework, health, lifecycle
 from dsr.tickets import CLOSED_STATES, OutboxItem, RequestKind, Ticket, TicketState
 from web import context
 from web.charts import horizontal_bars, stacked_columns
@@ -95,10 +95,41 @@ def _parked(db: Session) -> list[dict[str, object]]:
              "created_at": i.created_at} for i in items]
 
 
+@dataclass(frozen=True)
+class MailboxHealth:
+    name: str
+    kind: str
+    last_success_at: datetime | None
+    last_error: str
+    alerts: list[health.Alert]
+
+    @property
+    def status(self) -> str:
+        if self.alerts:
+            return "alert"
+        return "failing" if self.last_error else "ok"
+
+
+def _mailboxes(db: Session, now: datetime) -> list[MailboxHealth]:
+    """Every configured mailbox, read or not yet, with what dsr.health says about it."""
+    settings = context.settings()
+    labels = tuple(inbox.name for inbox in settings.inboxes)
+    known = {state.label: (state, alerts)
+             for state, alerts in health.current_alerts(db, labels, settings.health, now)}
+    out = []
+    for inbox in settings.inboxes:
+        state, alerts = known.get(inbox.name, (None, []))
+        out.append(MailboxHealth(inbox.name, inbox.kind,
+                                 state.last_success_at if state else None,
+                                 state.last_error if state else "", alerts))
+    return out
+
+
 @bp.get("/dashboard")
 def dashboard() -> str:
     now = context.now()
     with context.store().unit_of_work() as db:
+        mailboxes = _mailboxes(db, now)
         by_days_left = _open_by_days_left(db, now.date())
         per_month = _per_month(db, now.date())
         timeliness = _timeliness(db, now)
@@ -107,7 +138,8 @@ def dashboard() -> str:
     return render_template(
         "dashboard.html", deadline_chart=horizontal_bars(by_days_left),
         month_chart=stacked_columns(per_month, series), per_month=per_month, series=series,
-        right_labels=RIGHT_LABELS, timeliness=timeliness, parked=parked,
+        right_labels=RIGHT_LABELS, timeliness=timeliness, parked=parked, mailboxes=mailboxes,
+        mailbox_alerts=[a for m in mailboxes for a in m.alerts],
         open_total=sum(v for _, v, _ in by_days_left),
         register_from=now.date().replace(month=1, day=1), register_to=now.date())
 

@@ -87,3 +87,51 @@ def test_cli_reports_config_errors_with_exit_78(tmp_path, cli, capsys):
     path = _write(tmp_path, "[inbox]\nhots = 'x'\n")
     assert cli(path, "tickets") == 78
     assert "inbox.hots" in capsys.readouterr().err
+
+
+MAILBOXES = """
+[organisation]
+reply_from = "info@example.org"
+
+[[mailboxes]]
+name = "info"
+kind = "imap"
+host = "imap.example.org"
+user = "info@example.org"
+password_command = "echo s3cret"
+
+[[mailboxes]]
+name = "privacy"
+kind = "maildir"
+path = "privacy-mail"
+reply_from = "privacy@example.org"
+policy = "all_requests"
+deadline_policy = "nl"
+"""
+
+
+def test_several_mailboxes_each_with_its_own_address_and_policy(tmp_path):
+    settings = load_settings(_write(tmp_path, MAILBOXES), {})
+    assert [m.name for m in settings.inboxes] == ["info", "privacy"]
+    assert settings.inbox is settings.inboxes[0] and settings.inbox.password == "s3cret"
+    assert settings.inboxes[1].path == tmp_path / "privacy-mail"
+    assert settings.reply_address("privacy")[0] == "privacy@example.org"
+    assert settings.reply_address("info")[0] == "info@example.org"
+    assert settings.reply_address("")[0] == "info@example.org"  # piped mail: the first one
+    assert (settings.deadline_policy("privacy"), settings.deadline_policy("info")) == ("nl", "uk")
+    assert {"privacy@example.org", "info@example.org"} <= settings.our_addresses
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[inbox]\nkind = 'maildir'\n[[mailboxes]]\nname = 'a'\n", "either \\[inbox\\] or"),
+    ("[[mailboxes]]\nkind = 'maildir'\n", "mailbox 1 needs a 'name'"),
+    ("[[mailboxes]]\nname = 'a'\n[[mailboxes]]\nname = 'a'\npath = 'x'\n", "must be unique"),
+    ("[[mailboxes]]\nname = 'a'\npolicy = 'everything'\n", "'mailboxes.a.policy' must be one of"),
+    ("[[mailboxes]]\nname = 'a'\nkind = 'imap'\nhost = 'h'\nuser = 'u'\nauth = 'xoauth2'\n",
+     "'mailboxes.a.token_command' is required"),
+    ("[outgoing]\nauth = 'xoauth2'\n", "'outgoing.token_command' is required"),
+    ("mailboxes = 'info'\n", "must be a list of tables"),
+])
+def test_wrong_mailbox_lists_are_refused_with_the_reason(tmp_path, text, message):
+    with pytest.raises(ConfigError, match=message):
+        load_settings(_write(tmp_path, text), {})

@@ -127,3 +127,32 @@ def test_neutralise_prefixes_every_formula_start():
     for cell in ("=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1"):
         assert neutralise(cell) == "'" + cell
     assert neutralise("Anouk") == "Anouk" and neutralise("") == ""
+
+
+def test_mailbox_problems_are_shown_on_the_dashboard_escaped(staff, store, anonymous):
+    from dsr import health
+
+    now = utcnow()
+    with store.unit_of_work() as session:
+        health.record_failure(session, "maildir:/x", "inbox", now - timedelta(hours=2),
+                              "IMAP login refused: <script>alert(1)</script>", login_failed=True)
+
+    page = staff.get("/dashboard").get_data(as_text=True)
+
+    assert 'role="alert"' in page and "Mailbox problems" in page
+    assert "Login to mailbox inbox is refused" in page
+    assert "never read successfully (120 min)" in page
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+    # The supervisor's endpoint counts problems but shows no detail to anyone.
+    health_page = anonymous.get("/healthz").get_data(as_text=True)
+    assert health_page == "ok\nmailbox alerts: 2\n" and "refused" not in health_page
+
+
+def test_a_healthy_mailbox_shows_when_it_was_last_read(staff, store):
+    from dsr import health
+
+    with store.unit_of_work() as session:
+        health.record_success(session, "maildir:/x", "inbox", utcnow())
+    page = staff.get("/dashboard").get_data(as_text=True)
+    assert "Mailbox problems" not in page
+    assert 'class="mailbox-ok"' in page and ">reading<" in page

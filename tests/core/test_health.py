@@ -1,0 +1,70 @@
+"""Mailbox health rules (dsr.health): what counts as stale, refused or about to expire."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from dsr import health
+from dsr.config import HealthSettings
+from dsr.store import Store
+
+NOW = datetime(2026, 11, 25, 12, 0)
+RULES = HealthSettings(stale_after_minutes=30, token_warning_days=14)
+
+
+@pytest.fixture
+def store(database_url):
+    store = Store(database_url)
+    store.migrate()
+    yield store
+    store.dispose()
+
+
+def _kinds(store, now, labels=("info",)):
+    with store.unit_of_work() as session:
+        return {label: [a.kind for a in alerts] for state, alerts in
+                health.current_alerts(session, labels, RULES, now)
+                for label in [state.label]}
+
+
+def test_a_mailbox_read_recently_has_no_alert_and_a_silent_one_goes_stale(store):
+    with store.unit_of_work() as session:
+        health.record_success(session, "imap:info@host/INBOX", "info", NOW)
+    assert _kinds(store, NOW + timedelta(minutes=29)) == {"info": []}
+    assert _kinds(store, NOW + timedelta(minutes=31)) == {"info": [health.STALE]}
+
+
+def test_a_refused_login_alerts_at_once_and_clears_with_the_next_success(store):
+    with store.unit_of_work() as session:
+        health.record_failure(session, "imap:info@host/INBOX", "info", NOW,
+                              "IMAP login refused for info@host", login_failed=True)
+    assert _kinds(store, NOW) == {"info": [health.LOGIN]}
+    # Never read at all: stale counts from when we started watching it.
+    assert _kinds(store, NOW + timedelta(minutes=31)) == {"info": [health.STALE, health.LOGIN]}
+    with store.unit_of_work() as session:
+        health.record_success(session, "imap:info@host/INBOX", "info", NOW + timedelta(hours=1))
+    assert _kinds(store, NOW + timedelta(hours=1)) == {"info": []}
+
+
+def test_an_oauth_refresh_token_is_flagged_two_weeks_before_it_expires(store):
+    expires = NOW + timedelta(days=20)
+    with store.unit_of_work() as session:
+        health.record_success(session, "imap:info@host/INBOX", "info", NOW, expires)
+    assert _kinds(store, NOW) == {"info": []}
+    later = NOW + timedelta(days=7)
+    with store.unit_of_work() as session:
+        health.record_success(session, "imap:info@host/INBOX", "info", later)
+        (state, alerts), = health.current_alerts(session, ("info",), RULES, later)
+    assert [a.kind for a in alerts] == [health.TOKEN]
+    assert "expires in 13 day(s) (2026-12-15)" in alerts[0].message
+
+
+def test_only_configured_mailboxes_count_and_a_moved_one_speaks_by_its_newest_row(store):
+    with store.unit_of_work() as session:
+        health.record_success(session, "imap:info@old-host/INBOX", "info", NOW - timedelta(days=9))
+        health.record_success(session, "imap:info@new-host/INBOX", "info", NOW)
+        health.record_failure(session, "maildir:/gone", "removed", NOW - timedelta(days=9),
+                              "no such folder", login_failed=False)
+    assert _kinds(store, NOW, labels=("info",)) == {"info": []}

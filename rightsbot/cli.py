@@ -48,6 +48,21 @@ poll_interval = 5                       # seconds between passes (IMAP without I
 # user = "info@example.org"
 # password_command = "pass show rightsbot/imap"
 # folder = "INBOX"
+# auth = "xoauth2"                      # Microsoft 365 / Gmail: an OAuth2 access token from
+# token_command = "my-token-helper"     # a command (a bare token, or JSON with access_token,
+#                                       # expires_in and refresh_token_expires_at)
+
+# Several mailboxes: replace [inbox] with one [[mailboxes]] table each (the keys of
+# [inbox], plus a name). Each is read on its own; replies come from its reply_from.
+# [[mailboxes]]
+# name = "privacy"
+# kind = "imap"
+# host = "imap.example.org"
+# user = "privacy@example.org"
+# password_command = "pass show rightsbot/privacy"
+# reply_from = "privacy@example.org"
+# policy = "all_requests"               # every mail here is at least triaged ("classify": the model decides)
+# deadline_policy = "nl"                # this mailbox's calendar (default: [deadlines] policy)
 
 [outgoing]
 kind = "folder"                         # "folder" (embedded default) or "smtp"
@@ -81,6 +96,11 @@ repeat_window_days = 30                 # flag a new request from the same addre
 reminder_days = 7                       # the daily staff digest lists tickets due within this
 digest_hour = 8                         # hour (UTC) of the daily digest to organisation.staff_address
 # trusted_authserv_id = "mx.example.org"  # only this server's Authentication-Results count
+
+[health]
+stale_after_minutes = 30                # alert staff when a mailbox was not read for this long
+token_warning_days = 14                 # ... and this long before an OAuth refresh token expires
+repeat_alert_hours = 24                 # the same alert is mailed again at most this often
 
 [retention]
 years_after_closure = 6                 # then a closed ticket shrinks to a register entry

@@ -8,7 +8,7 @@ import ssl
 from collections.abc import Callable
 from typing import Any
 
-from dsr.config import Settings
+from dsr.config import InboxSettings, Settings
 
 Check = tuple[str, Callable[[Settings], str]]
 
@@ -40,22 +40,22 @@ def check_database(settings: Settings) -> str:
     return f"reachable, schema {current} (newest)"
 
 
-def check_inbox(settings: Settings) -> str:
-    if settings.inbox.kind == "maildir":
-        missing = [s for s in ("new", "cur", "tmp") if not (settings.inbox.path / s).is_dir()]
+def check_inbox(inbox: InboxSettings) -> str:
+    if inbox.kind == "maildir":
+        missing = [s for s in ("new", "cur", "tmp") if not (inbox.path / s).is_dir()]
         if missing:
-            raise RuntimeError(f"{settings.inbox.path} lacks {', '.join(missing)}: run "
+            raise RuntimeError(f"{inbox.path} lacks {', '.join(missing)}: run "
                                "`rightsbot init`")
-        return f"Maildir {settings.inbox.path}"
+        return f"Maildir {inbox.path}"
     from intake.mailbox import ImapMailbox
 
-    mailbox = ImapMailbox(settings.inbox)
+    mailbox = ImapMailbox(inbox)
     mailbox.connect()
     try:
         idle = mailbox.has_idle()
     finally:
         mailbox.close()
-    return (f"IMAP login as {settings.inbox.user} ok, folder {settings.inbox.folder!r} "
+    return (f"IMAP login as {inbox.user} ok, folder {inbox.folder!r} "
             f"opened read-only, IDLE {'offered' if idle else 'not offered (polling)'}")
 
 
@@ -115,16 +115,20 @@ def check_classifier(settings: Settings) -> str:
     return f"model {model.version} loaded in {time.monotonic() - started:.1f}s"
 
 
-CHECKS: tuple[Check, ...] = (
-    ("database", check_database), ("inbox", check_inbox), ("outgoing", check_outgoing),
-    ("templates", check_templates), ("classifier", check_classifier),
-)
+def checks(settings: Settings) -> list[Check]:
+    """The database first, then every mailbox (each on its own line), SMTP, the rest."""
+    mailboxes: list[Check] = [
+        ("inbox" if not settings.mailboxes else f"mailbox {inbox.name}",
+         lambda _settings, inbox=inbox: check_inbox(inbox))  # type: ignore[misc]
+        for inbox in settings.inboxes]
+    return [("database", check_database), *mailboxes, ("outgoing", check_outgoing),
+            ("templates", check_templates), ("classifier", check_classifier)]
 
 
 def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     print(f"config     ok: {settings.source}")
     failed = 0
-    for name, check in CHECKS:
+    for name, check in checks(settings):
         try:
             print(f"{name:<10} ok: {check(settings)}")
         except Exception as exc:  # noqa: BLE001 - every failure is reported, none stops the rest

@@ -22,3 +22,19 @@ def test_doctor_names_what_is_broken(imap_account, tmp_path, cli, capsys):
     out = capsys.readouterr().out
     assert "database   FAILED" in out and "rightsbot init" in out  # not migrated yet
     assert "inbox      FAILED" in out and "login refused" in out
+
+
+def test_doctor_checks_every_mailbox_on_its_own_line(tmp_path, imap_account, cli, capsys):
+    config = write_config(tmp_path, {"mailboxes": [
+        {"name": "info", "kind": "imap", "host": imap_account.host, "port": imap_account.port,
+         "security": "none", "user": imap_account.user, "password": "secret", "timeout": 10},
+        {"name": "privacy", "kind": "imap", "host": imap_account.host,
+         "port": imap_account.port, "security": "none", "user": imap_account.user,
+         "password": "not-the-password", "timeout": 10},
+    ]})
+    assert cli(config, "init") == 0
+    assert cli(config, "doctor") == 1
+    out = capsys.readouterr().out
+    assert f"mailbox info ok: IMAP login as {imap_account.user} ok" in out
+    assert "mailbox privacy FAILED: AuthenticationFailed: IMAP login refused" in out
+    assert "1 check(s) failed" in out

@@ -102,6 +102,9 @@ class WebSettings:
     secret_key: str = ""
     secret_key_command: str = ""
     base_url: str = ""
+    # How many reverse proxies in front set X-Forwarded-For/-Proto/-Host: trust that many
+    # hops (login throttling then counts the client's address, not the proxy's). 0: none.
+    trusted_proxies: int = 0
 
 
 @dataclass(frozen=True)

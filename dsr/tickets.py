@@ -346,6 +346,17 @@ class MailboxState(Base):
     alerts_sent: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+class LoginFailure(Base):
+    """A failed staff login, kept for the throttle's window (shared by every worker)."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name_key: Mapped[str] = mapped_column(String(400), index=True)
+    address: Mapped[str] = mapped_column(String(100), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
 class RefCounter(Base):
     """Next ticket number per year, taken under a row lock so numbers never repeat."""
 

@@ -60,6 +60,13 @@ def create_app(settings: Settings | None = None) -> Flask:
         extra = f"mailbox alerts: {alerts}\n" if alerts else ""
         return "ok\n" + extra, 200, plain
 
+    if settings.web.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = settings.web.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops,  # type: ignore[method-assign]
+                                x_host=hops)
+
     for code, title, message in (
         (403, "Not allowed", "Your account cannot open this page."),
         (404, "Not found", "There is nothing at this address."),

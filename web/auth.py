@@ -46,7 +46,7 @@ def init_login(app: Flask) -> LoginManager:
     manager.login_view = "auth.login"
     manager.login_message = "Please log in to see this page."
     manager.login_message_category = "info"
-    app.extensions["rightsbot_throttle"] = LoginThrottle()
+    app.extensions["rightsbot_throttle"] = LoginThrottle(context.store)
 
     def load_user(user_id: str) -> StaffLogin | None:
         number, _, key = user_id.partition(":")

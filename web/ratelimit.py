@@ -1,62 +1,54 @@
-"""Login throttling in memory: failed attempts per (name, address) and per address.
+"""Login throttling: failed attempts per (name, address) and per address, in the database.
 
-Kept per process: with one waitress process (what `rightsbot run` starts) that is the whole
-picture; several worker processes would each count on their own.
+Kept in the database rather than in memory so that several `rightsbot run` workers behind
+one proxy count together: in memory, N workers would allow N times the guesses.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import OrderedDict, deque
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
-WINDOW_SECONDS = 15 * 60
+from sqlalchemy import delete, func, select
+
+from dsr.store import Store, utcnow
+from dsr.tickets import LoginFailure
+
+WINDOW = timedelta(minutes=15)
 FAILURES_PER_NAME = 5      # per name and address: stops guessing one person's password
 FAILURES_PER_ADDRESS = 30  # per address over all names: stops spraying many names
-MAX_KEYS = 10_000          # oldest keys are forgotten first, so memory stays bounded
 
 
 class LoginThrottle:
     """Counts failures in a sliding window; `is_blocked` says when to answer 429."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, store: Callable[[], Store], clock: Callable[[], datetime] = utcnow) -> None:
+        self._store = store
         self._clock = clock
-        self._failures: OrderedDict[tuple[str, str], deque[float]] = OrderedDict()
-        self._lock = threading.Lock()
 
     @staticmethod
-    def _keys(name: str, address: str) -> tuple[tuple[str, str], tuple[str, str]]:
-        return ("name", f"{name.strip().lower()}|{address}"), ("address", address)
-
-    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
-        times = self._failures.get(key)
-        if times is None:
-            return deque()
-        while times and times[0] <= now - WINDOW_SECONDS:
-            times.popleft()
-        if not times:
-            del self._failures[key]
-        return times
+    def _name_key(name: str, address: str) -> str:
+        return f"{name.strip().lower()}|{address}"[:400]
 
     def is_blocked(self, name: str, address: str) -> bool:
-        by_name, by_address = self._keys(name, address)
-        with self._lock:
-            now = self._clock()
-            return (len(self._recent(by_name, now)) >= FAILURES_PER_NAME
-                    or len(self._recent(by_address, now)) >= FAILURES_PER_ADDRESS)
+        since = self._clock() - WINDOW
+        with self._store().unit_of_work() as db:
+            def count(*where: object) -> int:
+                return int(db.execute(select(func.count()).select_from(LoginFailure)
+                                      .where(LoginFailure.at > since, *where)).scalar_one())
+            return (count(LoginFailure.name_key == self._name_key(name, address))
+                    >= FAILURES_PER_NAME
+                    or count(LoginFailure.address == address[:100]) >= FAILURES_PER_ADDRESS)
 
     def record_failure(self, name: str, address: str) -> None:
-        with self._lock:
-            now = self._clock()
-            for key in self._keys(name, address):
-                times = self._failures.setdefault(key, deque())
-                times.append(now)
-                self._failures.move_to_end(key)
-            while len(self._failures) > MAX_KEYS:
-                self._failures.popitem(last=False)
+        now = self._clock()
+        with self._store().unit_of_work() as db:
+            db.add(LoginFailure(name_key=self._name_key(name, address), address=address[:100],
+                                at=now))
+            # Forget what has left the window: the table stays as small as the attacks.
+            db.execute(delete(LoginFailure).where(LoginFailure.at <= now - WINDOW))
 
     def record_success(self, name: str, address: str) -> None:
-        by_name, _ = self._keys(name, address)
-        with self._lock:
-            self._failures.pop(by_name, None)
+        with self._store().unit_of_work() as db:
+            db.execute(delete(LoginFailure).where(
+                LoginFailure.name_key == self._name_key(name, address)))

@@ -173,3 +173,33 @@ def test_logout_is_a_post_and_ends_the_session(staff):
     response = staff.post("/logout", {})
     assert response.status_code == 302 and response.headers["Location"] == "/login"
     assert staff.get("/").status_code == 302
+
+
+def test_failed_logins_are_counted_across_workers(settings):
+    """Two app instances on one database (two `rightsbot run` workers) share the count."""
+    workers = [StaffClient(create_app(settings).test_client()) for _ in range(2)]
+    for worker in workers:
+        worker.fresh_token()
+    for attempt in range(5):
+        response = workers[attempt % 2].post("/login", {"name": "alice", "password": "guess"})
+        assert response.status_code == 401
+    right = {"name": "alice", "password": "alice-staff-password"}
+    assert workers[0].post("/login", right).status_code == 429
+    assert workers[1].post("/login", right).status_code == 429
+
+
+def test_behind_a_trusted_proxy_the_client_address_is_throttled(settings):
+    proxied = dataclasses.replace(settings, web=dataclasses.replace(settings.web,
+                                                                     trusted_proxies=1))
+    client = StaffClient(create_app(proxied).test_client())
+    client.fresh_token()
+    for _ in range(5):
+        response = client.post("/login", {"name": "alice", "password": "guess"},
+                               headers={"X-Forwarded-For": "203.0.113.7"})
+        assert response.status_code == 401
+    right = {"name": "alice", "password": "alice-staff-password"}
+    blocked = client.post("/login", right, headers={"X-Forwarded-For": "203.0.113.7"})
+    assert blocked.status_code == 429
+    # Another client behind the same proxy is not locked out by the first one's guesses.
+    other = client.post("/login", right, headers={"X-Forwarded-For": "198.51.100.2"})
+    assert other.status_code == 302

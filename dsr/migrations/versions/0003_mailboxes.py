@@ -1,4 +1,4 @@
-"""several mailboxes: where each ticket and message came in; mailbox health
+"""several mailboxes: where each ticket and message came in; mailbox health; login failures
 
 Revision ID: 0003
 Revises: 0002
@@ -16,6 +16,17 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('login_failures',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name_key', sa.String(length=400), nullable=False),
+    sa.Column('address', sa.String(length=100), nullable=False),
+    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('login_failures', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_login_failures_name_key'), ['name_key'], unique=False)
+        batch_op.create_index(batch_op.f('ix_login_failures_address'), ['address'], unique=False)
+        batch_op.create_index(batch_op.f('ix_login_failures_at'), ['at'], unique=False)
     with op.batch_alter_table('messages', schema=None) as batch_op:
         batch_op.add_column(sa.Column('mailbox', sa.String(length=100), nullable=False, server_default=sa.text("''")))
     with op.batch_alter_table('tickets', schema=None) as batch_op:
@@ -32,6 +43,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('login_failures')
     with op.batch_alter_table('mailbox_state', schema=None) as batch_op:
         for column in ('alerts_sent', 'token_expires_at', 'login_failed', 'last_error',
                        'failing_since', 'last_attempt_at', 'watched_since', 'label'):

@@ -31,6 +31,11 @@ def safe_header(value: str, limit: int = 300) -> str:
     return flat.replace("=?", "= ?")[:limit]
 
 
+# Every kind of mail the bot and staff send; each has a template in every language served.
+KINDS = ("acknowledgement", "identity_check", "information_request", "extension_notice",
+         "staff_reply", "completed", "refused", "withdrawn", "complaint_acknowledgement",
+         "marketing_confirmation")
+
 @lru_cache(maxsize=8)
 def environment(override_dir: str = "") -> Environment:
     loaders = [FileSystemLoader(override_dir)] if override_dir else []

@@ -59,6 +59,15 @@ REFUSAL_TEXT: dict[str, dict[str, str]] = {
            "manifestly_excessive": "het verzoek buitensporig is",
            "identity_not_confirmed": "wij uw identiteit niet konden vaststellen",
            "exemption": "een uitzondering in de privacywetgeving van toepassing is"},
+    "de": {"manifestly_unfounded": "die Anfrage offenkundig unbegründet ist",
+           "manifestly_excessive": "die Anfrage offenkundig exzessiv ist",
+           "identity_not_confirmed": "wir Ihre Identität nicht bestätigen konnten",
+           "exemption": "eine gesetzliche Ausnahme im Datenschutzrecht greift"},
+    "fr": {"manifestly_unfounded": "votre demande est manifestement infondée",
+           "manifestly_excessive": "votre demande est manifestement excessive",
+           "identity_not_confirmed": "nous n'avons pas pu confirmer votre identité",
+           "exemption": "une exception prévue par la législation sur la protection des "
+                        "données s'applique"},
 }
 MONTHS = {
     "en": "January February March April May June July August September October November December",

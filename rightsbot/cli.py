@@ -451,8 +451,17 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             scheduler.add_job(poll_job, "interval", args=(inbox,), seconds=inbox.poll_interval,
                               id=f"poll-{inbox.name}", next_run_time=datetime.now(UTC),
                               **job_defaults)
-    scheduler.add_job(send_job, "interval", seconds=settings.outgoing.send_interval, id="send",
-                      next_run_time=datetime.now(UTC), **job_defaults)
+    def sender() -> None:
+        """Deliver, then sleep until intake queues mail here or send_interval passes (mail
+        queued by another worker or by the web view is picked up within the interval)."""
+        from responders.outbox import wait_for_queued
+
+        while not stop.is_set():
+            send_job()
+            wait_for_queued(settings.outgoing.send_interval)
+
+    sending = threading.Thread(target=sender, name="sender", daemon=True)
+    sending.start()
 
     def digest_job() -> None:
         from dsr.store import utcnow
@@ -517,7 +526,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         stop.set()
         scheduler.shutdown(wait=True)
-        for watcher in watchers:
+        for watcher in [*watchers, sending]:
             watcher.join(timeout=30)
         services.store.dispose()
     return 0

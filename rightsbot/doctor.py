@@ -85,12 +85,10 @@ def check_outgoing(settings: Settings) -> str:
 
 
 def check_templates(settings: Settings) -> str:
+    from responders.compose import KINDS as kinds
     from responders.compose import environment
 
     env = environment(settings.organisation.template_dir)
-    kinds = ("acknowledgement", "identity_check", "information_request", "extension_notice",
-             "staff_reply", "completed", "refused", "withdrawn", "complaint_acknowledgement",
-             "marketing_confirmation")
     missing = []
     for language in ("en", "nl", "de", "fr"):
         for kind in kinds:

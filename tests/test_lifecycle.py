@@ -84,6 +84,28 @@ def test_requester_confirms_by_link_and_the_clock_starts(imap_account, imap_conf
     assert gone.value.code == 410
 
 
+
+@pytest.mark.parametrize("language, sender, subject, body, button", [
+    ("de", "Jonas Weber <j.weber@example.de>", "Löschung meiner Daten",
+     "Sehr geehrte Damen und Herren,\n\nbitte löschen Sie alle personenbezogenen Daten, "
+     "die Sie über mich gespeichert haben, gemäß Art. 17 DSGVO.\n\nMit freundlichen "
+     "Grüßen\nJonas Weber", "Bestätigen"),
+    ("fr", "Claire Moreau <c.moreau@example.fr>", "Suppression de mes données",
+     "Bonjour,\n\nje vous demande d'effacer toutes les données personnelles que vous "
+     "détenez sur moi (article 17 du RGPD).\n\nCordialement,\nClaire Moreau", "Confirmer"),
+])
+def test_german_and_french_requesters_get_mail_and_page_in_their_language(
+        imap_account, imap_config, smtp, cli, served_app, language, sender, subject, body,
+        button):
+    imap_account.deliver(_mail(sender, subject, body, f"<{language}-1@example.{language}>"))
+    assert cli(imap_config, "poll", "--once") == 0
+    (ack,) = [email.message_from_bytes(e.content, policy=policy.default) for e in smtp.take()]
+    assert ack["Content-Language"] == language
+    link = re.search(r"http://\S+/verify/\S+", ack.get_body(("plain",)).get_content()).group(0)
+    with urllib.request.urlopen(served_app + urllib.parse.urlsplit(link).path) as response:
+        page = response.read().decode()
+    assert f'lang="{language}"' in page and f">{button}<" in page
+
 def test_reply_with_the_code_verifies_and_joins_the_ticket(imap_account, imap_config, smtp, cli):
     imap_account.deliver("erasure_request_nl.eml")
     assert cli(imap_config, "poll", "--once") == 0

@@ -42,6 +42,18 @@ TEXTS = {
            "done": "Dank u. Uw verzoek {ref} is bevestigd; wij gaan ermee aan de slag.",
            "bad": "Deze link is niet meer geldig. Antwoord in plaats daarvan op onze e-mail "
                   "en laat de code in het onderwerp staan."},
+    "de": {"ask": "Bitte bestätigen Sie, dass Sie die Anfrage {ref} von dieser E-Mail-Adresse "
+                  "gesendet haben.",
+           "button": "Bestätigen", "title": "Anfrage bestätigen",
+           "done": "Vielen Dank. Ihre Anfrage {ref} ist bestätigt; wir bearbeiten sie jetzt.",
+           "bad": "Dieser Link ist nicht mehr gültig. Bitte antworten Sie stattdessen auf unsere "
+                  "E-Mail und lassen Sie den Code im Betreff stehen."},
+    "fr": {"ask": "Merci de confirmer que vous avez envoyé la demande {ref} depuis cette adresse "
+                  "e-mail.",
+           "button": "Confirmer", "title": "Confirmez votre demande",
+           "done": "Merci. Votre demande {ref} est confirmée ; nous allons maintenant la traiter.",
+           "bad": "Ce lien n'est plus valable. Répondez plutôt à notre e-mail en gardant le code "
+                  "dans l'objet."},
 }
 
 

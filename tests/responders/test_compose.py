@@ -5,7 +5,10 @@ from __future__ import annotations
 import email
 from email import policy
 
-from responders.compose import build_message, render, safe_header
+import pytest
+
+from responders.compose import KINDS, build_message, render, safe_header
+from responders.replies import REFUSAL_TEXT
 
 
 def test_values_from_a_mail_cannot_add_headers_or_recipients():
@@ -46,8 +49,19 @@ def test_templates_render_in_each_language_with_subject_line():
 
 
 def test_missing_language_falls_back_to_english():
-    subject, _ = render("withdrawn", "fr", {"ref": "R", "name": "", "organisation": "H"})
+    subject, _ = render("withdrawn", "es", {"ref": "R", "name": "", "organisation": "H"})
     assert subject == "Your request has been withdrawn"
+
+
+@pytest.mark.parametrize("language", ["en", "nl", "de", "fr"])
+def test_every_reply_kind_exists_in_every_language_we_serve(language):
+    from responders.compose import environment
+
+    env = environment("")
+    for kind in KINDS:
+        env.get_template(f"{language}/{kind}.txt.j2")  # TemplateNotFound fails the test
+    refusal = REFUSAL_TEXT[language]
+    assert set(refusal) == set(REFUSAL_TEXT["en"])
 
 
 def test_encoded_words_in_staff_text_cannot_inject_headers():

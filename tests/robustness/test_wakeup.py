@@ -20,7 +20,7 @@ def test_a_queued_acknowledgement_wakes_the_sender_long_before_its_interval(
                   "security": "none", "user": imap_account.user, "password": "secret",
                   "idle": True, "poll_interval": 60},
         "outgoing": {"kind": "smtp", "host": smtp.host, "port": smtp.port, "security": "none",
-                     "send_interval": 15}})
+                     "send_interval": 120}})
     settings = services.settings
     stop = threading.Event()
 
@@ -38,7 +38,7 @@ def test_a_queued_acknowledgement_wakes_the_sender_long_before_its_interval(
         request = MailFactory(81).request("nl")
         appended = time.monotonic()
         imap_account.deliver(request.raw)
-        while not smtp.handler.envelopes and time.monotonic() - appended < 10:
+        while not smtp.handler.envelopes and time.monotonic() - appended < 60:
             time.sleep(0.02)
         latency = time.monotonic() - appended
     finally:
@@ -48,4 +48,6 @@ def test_a_queued_acknowledgement_wakes_the_sender_long_before_its_interval(
             thread.join(timeout=15)
     (envelope,) = smtp.take()
     assert envelope.rcpt_tos == [request.sender]
-    assert latency < 3, f"{latency:.1f} s: the sender slept out its 15 s interval"
+    # Seconds on a calm machine; the bound is far from the 120 s interval it must not sleep
+    # out, so a busy CI machine does not make this fail.
+    assert latency < 30, f"{latency:.1f} s: the sender slept out its 120 s interval"

@@ -31,6 +31,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('mailbox', sa.String(length=100), nullable=False, server_default=sa.text("''")))
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.add_column(sa.Column('mailbox', sa.String(length=100), nullable=False, server_default=sa.text("''")))
+        batch_op.create_index('ix_tickets_due_id', ['due_on', 'id'], unique=False)
+        batch_op.create_index('ix_tickets_language', ['language'], unique=False)
     with op.batch_alter_table('mailbox_state', schema=None) as batch_op:
         batch_op.add_column(sa.Column('label', sa.String(length=100), nullable=False, server_default=sa.text("''")))
         batch_op.add_column(sa.Column('watched_since', sa.DateTime(), nullable=True))
@@ -49,6 +51,8 @@ def downgrade() -> None:
                        'failing_since', 'last_attempt_at', 'watched_since', 'label'):
             batch_op.drop_column(column)
     with op.batch_alter_table('tickets', schema=None) as batch_op:
+        batch_op.drop_index('ix_tickets_language')
+        batch_op.drop_index('ix_tickets_due_id')
         batch_op.drop_column('mailbox')
     with op.batch_alter_table('messages', schema=None) as batch_op:
         batch_op.drop_column('mailbox')

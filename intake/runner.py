@@ -7,6 +7,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -113,6 +114,7 @@ def poll_imap(mailbox: ImapMailbox, services: Services,
                                     mailbox.fetch(uids, mailbox.settings.batch_size))
     threshold = PARALLEL_FROM if parallel_from is None else parallel_from
     workers = worker_count() if len(uids) >= threshold else 0
+    renewed = time.monotonic()
     with Ahead(services, workers) as ahead:
         for item in ahead.prepare(incoming):
             outcome = process(item, services)
@@ -122,6 +124,15 @@ def poll_imap(mailbox: ImapMailbox, services: Services,
             if stop is not None and stop.is_set():
                 log.info("mailbox=%s stopping after the message in hand", mailbox.name)
                 break
+            if time.monotonic() - renewed > LEASE_SECONDS / 3:
+                # A long backlog outlasts the lease: renew it as we go, and should another
+                # worker hold it now (we were too slow), leave the rest to that one.
+                if not take_lease(services.store, mailbox.name, HOLDER, LEASE_SECONDS,
+                                  utcnow()):
+                    log.warning("mailbox=%s lease lost mid-pass; leaving the rest to %s",
+                                mailbox.name, "its holder")
+                    break
+                renewed = time.monotonic()
     _record_success(services, mailbox.settings, mailbox)
     return result
 

@@ -20,6 +20,7 @@ from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginEr
 
 from dsr.config import InboxSettings
 from dsr.errors import AuthenticationFailed, ConfigError, TransientError
+from dsr.tokens import token_source_for
 from intake.pipeline import Incoming, SourceCursor
 
 log = logging.getLogger(__name__)
@@ -35,39 +36,85 @@ class ImapMailbox:
         self.uidvalidity = 0
         self.name = f"imap:{settings.user}@{settings.host}:{settings.port}/{settings.folder}"
 
+    @property
+    def oauth_refresh_expires_at(self) -> datetime | None:
+        """When the OAuth refresh token behind token_command expires, if it said (naive UTC)."""
+        if self.settings.auth != "xoauth2" or not self.settings.token_command:
+            return None
+        return token_source_for(self.settings.token_command,
+                                self.settings.timeout).refresh_expires_at
+
     def connect(self) -> None:
         s = self.settings
+        where = f"IMAP {s.host}:{s.port}"
+        context = _tls_context(s.ca_file, where) if s.security != "none" else None
         try:
-            context = ssl.create_default_context(cafile=s.ca_file or None)
             client = IMAPClient(s.host, port=s.port, ssl=s.security == "ssl",
                                 ssl_context=context, timeout=s.timeout)
+        except ssl.SSLCertVerificationError as exc:
+            raise TransientError(_verify_failed(where, exc)) from exc
         except IMAP_ERRORS as exc:
-            raise TransientError(f"IMAP {s.host}:{s.port} unavailable: {exc}") from exc
+            raise TransientError(f"{where} unavailable: {exc}") from exc
         try:
             if s.security == "starttls":
+                # Without STARTTLS the password would go out in clear: never fall back.
+                if b"STARTTLS" not in client.capabilities():
+                    raise TransientError(f"{where} does not offer STARTTLS: refusing to log in "
+                                         "without TLS (security = \"starttls\")")
                 client.starttls(context)
             client.normalise_times = False
-            client.login(s.user, s.password)
-        except LoginError as exc:
+            self._login(client)
+        except ssl.SSLCertVerificationError as exc:
             _shutdown(client)
-            raise AuthenticationFailed(f"IMAP login refused for {s.user}: {exc}") from exc
+            raise TransientError(_verify_failed(where, exc)) from exc
+        except TransientError:
+            _shutdown(client)
+            raise
         except IMAP_ERRORS as exc:
             _shutdown(client)
-            raise TransientError(f"IMAP {s.host}:{s.port} unavailable: {exc}") from exc
+            raise TransientError(f"{where} unavailable: {exc}") from exc
         try:
             info = client.select_folder(s.folder, readonly=True)
         except IMAPClientAbortError as exc:
             _shutdown(client)
-            raise TransientError(f"IMAP {s.host}:{s.port} unavailable: {exc}") from exc
+            raise TransientError(f"{where} unavailable: {exc}") from exc
         except IMAPClientError as exc:
             # A missing or renamed folder: say which, the server's words follow.
             _shutdown(client)
             raise TransientError(f"IMAP folder {s.folder!r} cannot be opened: {exc}") from exc
         except IMAP_ERRORS as exc:
             _shutdown(client)
-            raise TransientError(f"IMAP {s.host}:{s.port} unavailable: {exc}") from exc
+            raise TransientError(f"{where} unavailable: {exc}") from exc
         self.client = client
         self.uidvalidity = int(info[b"UIDVALIDITY"])
+
+    def _login(self, client: IMAPClient) -> None:
+        """Password or XOAUTH2; a refused token is fetched afresh once before giving up.
+
+        Raises AuthenticationFailed when the server refuses us (staff must act)."""
+        s = self.settings
+        if s.auth != "xoauth2":
+            try:
+                client.login(s.user, s.password)
+            except LoginError as exc:
+                if isinstance(exc.__context__, IMAPClientAbortError):
+                    raise  # imapclient calls a lost connection a LoginError too
+                raise AuthenticationFailed(f"IMAP login refused for {s.user}: {exc}") from exc
+            return
+        tokens = token_source_for(s.token_command, s.timeout)
+        for attempt in (1, 2):
+            try:
+                client.oauth2_login(s.user, tokens.token())
+                return
+            except LoginError as exc:
+                if isinstance(exc.__context__, IMAPClientAbortError):
+                    raise  # imapclient calls a lost connection a LoginError too
+                # Revoked or expired early (password change, admin action): one fresh token.
+                tokens.invalidate()
+                if attempt == 2:
+                    raise AuthenticationFailed(f"IMAP login refused for {s.user} (XOAUTH2, "
+                                               f"also with a fresh token): {exc}") from exc
+                log.warning("mailbox=%s XOAUTH2 token refused; fetching a new one", self.name)
 
     def close(self) -> None:
         if self.client is None:
@@ -157,6 +204,23 @@ class ImapMailbox:
         if self.client is None:
             raise ConfigError("ImapMailbox used before connect()")
         return self.client
+
+
+def _tls_context(ca_file: str, where: str) -> ssl.SSLContext:
+    """Certificates and host names are always checked; ca_file adds a private CA to the
+    system's, it never switches checking off."""
+    context = ssl.create_default_context()
+    if ca_file:
+        try:
+            context.load_verify_locations(cafile=ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise TransientError(f"{where}: ca_file {ca_file} cannot be used: {exc}") from exc
+    return context
+
+
+def _verify_failed(where: str, exc: ssl.SSLCertVerificationError) -> str:
+    return (f"{where} TLS certificate verify failed: {exc.verify_message} (set ca_file for a "
+            "private CA; verification cannot be switched off)")
 
 
 def _shutdown(client: IMAPClient) -> None:

@@ -36,9 +36,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from dsr.config import OutgoingSettings
-from dsr.errors import TransientError
+from dsr.errors import AuthenticationFailed, TransientError
 from dsr.store import Store, utcnow
 from dsr.tickets import OutboxItem, Ticket
+from dsr.tokens import token_source_for
 
 log = logging.getLogger(__name__)
 PENDING, SENDING, SENT, PARKED = "pending", "sending", "sent", "parked"
@@ -174,7 +175,7 @@ def send_pending(store: Store, outgoing: OutgoingSettings, sender: str,
             except TransientError as exc:
                 _settle(store, letter, now(), PENDING, str(exc), outgoing.max_attempts)
                 deliver.reset()  # the connection may be dead: reconnect for the next one
-            except Exception as exc:  # noqa: BLE001 - one poisoned row must not block the queue
+            except Exception as exc:
                 deliver.reset()
                 _settle(store, letter, now(), PARKED, f"cannot be sent: {type(exc).__name__}: "
                         f"{exc}", outgoing.max_attempts)
@@ -337,22 +338,88 @@ class _SmtpTransport:
         return None  # SMTP cannot be asked afterwards
 
     def _connect(self) -> smtplib.SMTP:
+        """An SMTP session, TLS verified as configured and logged in.
+
+        Raises _Unreachable ("login refused") when the server refuses our credentials."""
         s = self.settings
-        context = ssl.create_default_context(cafile=s.ca_file or None)
+        context = self._tls_context(s.ca_file) if s.security != "none" else None
         if s.security == "ssl":
             connection: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout,
                                                         context=context)
         else:
             connection = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+        try:
             if s.security == "starttls":
+                connection.ehlo()
+                if not connection.has_extn("starttls"):
+                    # Never fall back to plaintext: the password or token would go out in clear.
+                    raise smtplib.SMTPNotSupportedError(
+                        "the server does not offer STARTTLS: refusing to continue without TLS "
+                        '(security = "starttls")')
                 connection.starttls(context=context)
-        if s.user:
-            connection.login(s.user, s.password)
+            if s.auth == "xoauth2":
+                self._xoauth2(connection)
+            elif s.user:
+                try:
+                    connection.login(s.user, s.password)
+                except smtplib.SMTPAuthenticationError as exc:
+                    raise self._login_refused(exc) from exc
+        except BaseException:
+            connection.close()
+            raise
         if connection.sock is not None:
             # The final "." goes out alone, after the claim: without this, Nagle's algorithm
             # holds it back until the server's delayed ACK (40 ms a message on Linux).
             connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return connection
+
+    @staticmethod
+    def _tls_context(ca_file: str) -> ssl.SSLContext:
+        """Certificates and host names are always checked; ca_file adds a private CA to the
+        system's, it never switches checking off."""
+        context = ssl.create_default_context()
+        if ca_file:
+            context.load_verify_locations(cafile=ca_file)  # OSError/SSLError: unreachable
+        return context
+
+    def _xoauth2(self, connection: smtplib.SMTP) -> None:
+        """SASL XOAUTH2 (Gmail, Microsoft 365); a refused token is fetched afresh once."""
+        s = self.settings
+        connection.ehlo_or_helo_if_needed()
+        offered = connection.esmtp_features.get("auth", "").upper().split()
+        if "XOAUTH2" not in offered:
+            raise _Unreachable(f"SMTP login refused for {s.user}: the server does not offer "
+                               f"XOAUTH2 (it offers: {' '.join(offered) or 'no AUTH'})")
+        tokens = token_source_for(s.token_command, s.timeout)
+        for attempt in (1, 2):
+            try:
+                token = tokens.token()
+            except AuthenticationFailed as exc:
+                # No token, no session: the rest of the batch would fail the same way.
+                raise _Unreachable(f"SMTP login not attempted for {s.user}: {exc}") from exc
+
+            def respond(challenge: bytes | None = None, token: str = token) -> str:
+                # A refusal comes as a 334 challenge with a JSON error: answer it with an
+                # empty line and the server sends the final 535.
+                if challenge is not None:
+                    return ""
+                return f"user={s.user}\x01auth=Bearer {token}\x01\x01"
+
+            try:
+                connection.auth("XOAUTH2", respond, initial_response_ok=True)
+                return
+            except smtplib.SMTPAuthenticationError as exc:
+                tokens.invalidate()
+                if attempt == 2:
+                    raise self._login_refused(exc, " (XOAUTH2, also with a fresh token)") from exc
+                log.warning("SMTP XOAUTH2 token refused; fetching a new one")
+
+    def _login_refused(self, exc: smtplib.SMTPAuthenticationError,
+                       how: str = "") -> _Unreachable:
+        text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) \
+            else str(exc.smtp_error)
+        return _Unreachable(f"SMTP {self.settings.host}:{self.settings.port} login refused for "
+                            f"{self.settings.user}{how}: {exc.smtp_code} {text}")
 
     def __call__(self, letter: Letter, claim: Claim) -> None:
         if not (letter.recipient.isascii() and self.sender.isascii()):

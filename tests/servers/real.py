@@ -84,25 +84,35 @@ def _exe() -> str:
     return exe
 
 
-def start_dovecot() -> Dovecot:
-    # Short path in /tmp: unix sockets live under base_dir (~100 byte limit), and pytest's
-    # tmp_path parents are 0700, which Dovecot's unprivileged processes cannot traverse.
+def make_root() -> str:
+    """A short, world-traversable directory in /tmp with run/, state/ and home/."""
     root = tempfile.mkdtemp(prefix="dc-")
     os.chmod(root, 0o755)
     for sub in ("run", "state", "home"):
         os.mkdir(os.path.join(root, sub))
+    return root
+
+
+def run_as(root: str) -> tuple[int, int, str, str]:
+    """(mail uid, mail gid, extra settings, imap-login chroot line) for root or a normal user."""
     if os.geteuid() == 0:
         # Dovecot never touches mail as root: mailboxes belong to nobody:nogroup.
         uid, gid = pwd.getpwnam("nobody").pw_uid, grp.getgrnam("nogroup").gr_gid
         os.chown(os.path.join(root, "home"), uid, gid)
-        nonroot, login_chroot = "", ""
-    else:
-        uid, gid = os.getuid(), os.getgid()
-        me, mygroup = pwd.getpwuid(uid).pw_name, grp.getgrgid(gid).gr_name
-        nonroot = (f"default_login_user = {me}\ndefault_internal_user = {me}\n"
-                   f"default_internal_group = {mygroup}\nfirst_valid_uid = {min(uid, 500)}\n"
-                   "service anvil {\n  chroot =\n}")
-        login_chroot = "chroot ="
+        return uid, gid, "", ""
+    uid, gid = os.getuid(), os.getgid()
+    me, mygroup = pwd.getpwuid(uid).pw_name, grp.getgrgid(gid).gr_name
+    nonroot = (f"default_login_user = {me}\ndefault_internal_user = {me}\n"
+               f"default_internal_group = {mygroup}\nfirst_valid_uid = {min(uid, 500)}\n"
+               "service anvil {\n  chroot =\n}")
+    return uid, gid, nonroot, "chroot ="
+
+
+def start_dovecot() -> Dovecot:
+    # Short path in /tmp: unix sockets live under base_dir (~100 byte limit), and pytest's
+    # tmp_path parents are 0700, which Dovecot's unprivileged processes cannot traverse.
+    root = make_root()
+    uid, gid, nonroot, login_chroot = run_as(root)
     port = free_port()
     conf = os.path.join(root, "dovecot.conf")
     Path(conf).write_text(CONF_TEMPLATE.read_text().format(

@@ -1,0 +1,1 @@
+"""TLS and XOAUTH2 against real servers on loopback."""

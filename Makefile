@@ -5,7 +5,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := dovecot-imapd dovecot-core chromium postgresql
+APT_PACKAGES := dovecot-imapd dovecot-core chromium postgresql openssl
 
 .PHONY: run test system-packages lint bench clean
 

@@ -377,14 +377,18 @@ def _check_required(settings: Settings) -> None:
                 if not getattr(inbox, key):
                     raise ConfigError(f"{src}: '{where}.{key}' is required when "
                                       f"{where}.kind = \"imap\"")
-        if inbox.auth == "xoauth2" and not inbox.token_command:
-            raise ConfigError(f"{src}: '{where}.token_command' is required when "
-                              f"{where}.auth = \"xoauth2\"")
+        if inbox.auth == "xoauth2":
+            for key in ("token_command", "user"):
+                if not getattr(inbox, key):
+                    raise ConfigError(f"{src}: '{where}.{key}' is required when "
+                                      f"{where}.auth = \"xoauth2\"")
         if inbox.reply_from and "@" not in inbox.reply_from:
             raise ConfigError(f"{src}: '{where}.reply_from' must be an email address")
-    if settings.outgoing.auth == "xoauth2" and not settings.outgoing.token_command:
-        raise ConfigError(f"{src}: 'outgoing.token_command' is required when "
-                          "outgoing.auth = \"xoauth2\"")
+    if settings.outgoing.auth == "xoauth2":
+        for key in ("token_command", "user"):
+            if not getattr(settings.outgoing, key):
+                raise ConfigError(f"{src}: 'outgoing.{key}' is required when "
+                                  "outgoing.auth = \"xoauth2\"")
     if settings.outgoing.kind == "smtp" and not settings.outgoing.host:
         raise ConfigError(f"{src}: 'outgoing.host' is required when outgoing.kind = \"smtp\"")
     if "@" not in settings.organisation.reply_from:

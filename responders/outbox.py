@@ -488,3 +488,8 @@ def _transport(outgoing: OutgoingSettings, sender: str) -> _FolderTransport | _S
     if outgoing.kind == "folder":
         return _FolderTransport(outgoing.path)
     return _SmtpTransport(outgoing, sender)
+
+
+def open_smtp(outgoing: OutgoingSettings, sender: str) -> smtplib.SMTP:
+    """A logged-in SMTP session exactly as the sender opens one (for `rightsbot doctor`)."""
+    return _SmtpTransport(outgoing, sender)._connect()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import smtplib
-import ssl
 from collections.abc import Callable
 from typing import Any
 
@@ -19,9 +17,9 @@ def register(sub: Any) -> None:
 
 
 def check_database(settings: Settings) -> str:
+    from alembic.config import Config
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
-    from alembic.config import Config
 
     from dsr.store import MIGRATIONS, Store
 
@@ -67,21 +65,15 @@ def check_outgoing(settings: Settings) -> str:
         probe.write_bytes(b"")
         probe.unlink()
         return f"writing .eml files to {out.path}"
-    context = ssl.create_default_context(cafile=out.ca_file or None)
-    connection: smtplib.SMTP
-    if out.security == "ssl":
-        connection = smtplib.SMTP_SSL(out.host, out.port, timeout=out.timeout, context=context)
-    else:
-        connection = smtplib.SMTP(out.host, out.port, timeout=out.timeout)
-        if out.security == "starttls":
-            connection.starttls(context=context)
+    from responders.outbox import open_smtp
+
+    connection = open_smtp(out, settings.organisation.reply_from)
     try:
-        if out.user:
-            connection.login(out.user, out.password)
         code, _ = connection.noop()
     finally:
         connection.quit()
-    return f"SMTP {out.host}:{out.port} answers ({code}){', login ok' if out.user else ''}"
+    login = ", XOAUTH2 login ok" if out.auth == "xoauth2" else ", login ok" if out.user else ""
+    return f"SMTP {out.host}:{out.port} ({out.security}) answers ({code}){login}"
 
 
 def check_templates(settings: Settings) -> str:
@@ -94,7 +86,7 @@ def check_templates(settings: Settings) -> str:
         for kind in kinds:
             try:
                 env.get_template(f"{language}/{kind}.txt.j2")
-            except Exception:  # noqa: BLE001 - TemplateNotFound or a syntax error
+            except Exception:
                 missing.append(f"{language}/{kind}")
     english = [m for m in missing if m.startswith("en/")]
     if english:
@@ -129,7 +121,7 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     for name, check in checks(settings):
         try:
             print(f"{name:<10} ok: {check(settings)}")
-        except Exception as exc:  # noqa: BLE001 - every failure is reported, none stops the rest
+        except Exception as exc:
             failed += 1
             print(f"{name:<10} FAILED: {type(exc).__name__}: {exc}")
     print("all checks passed" if not failed else f"{failed} check(s) failed: fix those above")

@@ -130,6 +130,7 @@ def test_several_mailboxes_each_with_its_own_address_and_policy(tmp_path):
     ("[[mailboxes]]\nname = 'a'\nkind = 'imap'\nhost = 'h'\nuser = 'u'\nauth = 'xoauth2'\n",
      "'mailboxes.a.token_command' is required"),
     ("[outgoing]\nauth = 'xoauth2'\n", "'outgoing.token_command' is required"),
+    ("[outgoing]\nauth = 'xoauth2'\ntoken_command = 't'\n", "'outgoing.user' is required"),
     ("mailboxes = 'info'\n", "must be a list of tables"),
 ])
 def test_wrong_mailbox_lists_are_refused_with_the_reason(tmp_path, text, message):

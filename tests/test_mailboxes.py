@@ -4,6 +4,7 @@ address, intake policy and deadline calendar; a failing one is reported, the oth
 from __future__ import annotations
 
 import email
+import re
 from datetime import datetime, timedelta
 from email import policy
 from pathlib import Path
@@ -154,3 +155,24 @@ def test_the_deadline_follows_the_mailbox_calendar(tmp_path, mailbox, calendar):
         expected = {"uk": "2026-12-29", "nl": "2026-12-28"}[calendar]
         assert ticket.statutory_due_on.isoformat() == expected
     store.dispose()
+
+
+def test_the_ticket_page_names_the_mailbox(tmp_path, imap_account, smtp, cli):
+    from web import create_app
+    from web.accounts import create_user
+
+    config = _config(tmp_path, smtp, [_imap(imap_account, "privacy")])
+    imap_account.deliver("access_request_en.eml")
+    assert cli(config, "poll", "--once") == 0
+    (ticket,) = _rows(config, Ticket)
+    app = create_app(load_settings(config, {}))
+    with store_for(config).unit_of_work() as session:
+        create_user(session, "alice", "a-long-staff-password", "staff", utcnow())
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    client.post("/login", data={"name": "alice", "password": "a-long-staff-password",
+                                "csrf_token": token})
+    page = client.get(f"/tickets/{ticket.ref}").get_data(as_text=True)
+    meta = page[page.index("ticket-meta"):][:600]
+    assert " in privacy</span>" in meta, meta

@@ -92,13 +92,14 @@ class QueueRow:
     paused: bool
     assignee: str
     subject: str
+    mailbox: str
 
 
 def _row(ticket: Ticket, today: Any) -> QueueRow:
     return QueueRow(ticket.ref, ticket.requester_name, ticket.requester_email, ticket.kinds,
                     ticket.state, ticket.language, ticket.received_at, ticket.due_on,
                     lifecycle.days_left(ticket, today), ticket.paused_since is not None,
-                    ticket.assignee, ticket.subject)
+                    ticket.assignee, ticket.subject, ticket.mailbox)
 
 
 @bp.get("/")

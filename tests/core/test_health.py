@@ -56,7 +56,7 @@ def test_an_oauth_refresh_token_is_flagged_two_weeks_before_it_expires(store):
     later = NOW + timedelta(days=7)
     with store.unit_of_work() as session:
         health.record_success(session, "imap:info@host/INBOX", "info", later)
-        (state, alerts), = health.current_alerts(session, ("info",), RULES, later)
+        (_state, alerts), = health.current_alerts(session, ("info",), RULES, later)
     assert [a.kind for a in alerts] == [health.TOKEN]
     assert "expires in 13 day(s) (2026-12-15)" in alerts[0].message
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dsr.config import HealthSettings
-from dsr.tickets import MailboxState
+from dsr.tickets import MailboxState, OutboxItem
 
-STALE, LOGIN, TOKEN = "stale", "login", "token"
+STALE, LOGIN, TOKEN, STUCK = "stale", "login", "token", "stuck"
+_WAITING = ("pending", "sending")  # outbox rows not yet delivered (responders.outbox states)
 
 
 @dataclass(frozen=True)
@@ -98,3 +99,24 @@ def current_alerts(session: Session, labels: tuple[str, ...], health: HealthSett
             latest[state.label] = state
     return [(latest[label], alerts_for(latest[label], health, now))
             for label in labels if label in latest]
+
+
+def outbox_alert(session: Session, health: HealthSettings, now: datetime) -> Alert | None:
+    """Outgoing mail waiting longer than stale_after_minutes: SMTP down or refusing us.
+
+    Shown on the dashboard and logged; not mailed, since the mail would wait in the same queue.
+    """
+    waiting, oldest = session.execute(
+        select(func.count(), func.min(OutboxItem.created_at))
+        .where(OutboxItem.state.in_(_WAITING))).one()
+    if not waiting or oldest is None or \
+            now - oldest <= timedelta(minutes=health.stale_after_minutes):
+        return None
+    error = session.execute(
+        select(OutboxItem.last_error).where(OutboxItem.state.in_(_WAITING),
+                                            OutboxItem.last_error != "")
+        .order_by(OutboxItem.created_at).limit(1)).scalar()
+    minutes = int((now - oldest).total_seconds() // 60)
+    detail = f" Last error: {error}" if error else ""
+    return Alert("outgoing", STUCK, f"{waiting} outgoing mail(s) not delivered, the oldest "
+                 f"for {minutes} min: acknowledgements are not reaching requesters.{detail}")

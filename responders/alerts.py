@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from dsr.config import Settings
-from dsr.health import Alert, current_alerts
+from dsr.health import Alert, current_alerts, outbox_alert
 from responders.compose import build_message, new_message_id
 from responders.outbox import queue
 
@@ -43,6 +43,9 @@ def queue_health_alerts(session: Session, settings: Settings, now: datetime) -> 
             mailed.append(alert)
         if sent != (state.alerts_sent or {}):
             state.alerts_sent = sent
+    stuck = outbox_alert(session, settings.health, now)
+    if stuck is not None:
+        log.warning("health alert: %s", stuck.message)  # on the dashboard; a mail would wait too
     return mailed
 
 

@@ -53,11 +53,13 @@ def create_app(settings: Settings | None = None) -> Flask:
         try:
             with context.store().unit_of_work() as db:
                 db.execute(text("SELECT 1"))
+                now = utcnow()
                 alerts = sum(len(found) for _, found in health.current_alerts(
-                    db, labels, settings.health, utcnow()))
+                    db, labels, settings.health, now))
+                alerts += health.outbox_alert(db, settings.health, now) is not None
         except DatabaseUnavailable:
             return "database unavailable\n", 503, plain
-        extra = f"mailbox alerts: {alerts}\n" if alerts else ""
+        extra = f"alerts: {alerts}\n" if alerts else ""
         return "ok\n" + extra, 200, plain
 
     if settings.web.trusted_proxies:

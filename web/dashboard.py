@@ -130,6 +130,7 @@ def dashboard() -> str:
     now = context.now()
     with context.store().unit_of_work() as db:
         mailboxes = _mailboxes(db, now)
+        stuck = health.outbox_alert(db, context.settings().health, now)
         by_days_left = _open_by_days_left(db, now.date())
         per_month = _per_month(db, now.date())
         timeliness = _timeliness(db, now)
@@ -139,7 +140,7 @@ def dashboard() -> str:
         "dashboard.html", deadline_chart=horizontal_bars(by_days_left),
         month_chart=stacked_columns(per_month, series), per_month=per_month, series=series,
         right_labels=RIGHT_LABELS, timeliness=timeliness, parked=parked, mailboxes=mailboxes,
-        mailbox_alerts=[a for m in mailboxes for a in m.alerts],
+        mailbox_alerts=[a for m in mailboxes for a in m.alerts] + ([stuck] if stuck else []),
         open_total=sum(v for _, v, _ in by_days_left),
         register_from=now.date().replace(month=1, day=1), register_to=now.date())
 

@@ -145,7 +145,7 @@ def test_mailbox_problems_are_shown_on_the_dashboard_escaped(staff, store, anony
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
     # The supervisor's endpoint counts problems but shows no detail to anyone.
     health_page = anonymous.get("/healthz").get_data(as_text=True)
-    assert health_page == "ok\nmailbox alerts: 2\n" and "refused" not in health_page
+    assert health_page == "ok\nalerts: 2\n" and "refused" not in health_page
 
 
 def test_a_healthy_mailbox_shows_when_it_was_last_read(staff, store):
@@ -156,3 +156,22 @@ def test_a_healthy_mailbox_shows_when_it_was_last_read(staff, store):
     page = staff.get("/dashboard").get_data(as_text=True)
     assert "Mailbox problems" not in page
     assert 'class="mailbox-ok"' in page and ">reading<" in page
+
+
+def test_outgoing_mail_stuck_behind_a_dead_smtp_server_is_shown(staff, store, settings,
+                                                                 open_ticket):
+    from responders.replies import queue_reply
+
+    opened = open_ticket(kinds=("access",))
+    with store.unit_of_work() as session:  # its acknowledgement waits in the outbox
+        assert queue_reply(session, settings, find_ticket(session, opened.ref),
+                           "acknowledgement", utcnow())
+    page = staff.get("/dashboard").get_data(as_text=True)
+    assert "not delivered" not in page  # just queued: nothing to worry about yet
+    with store.unit_of_work() as session:
+        for item in session.execute(select(OutboxItem)).scalars():
+            item.created_at = utcnow() - timedelta(hours=3)
+            item.last_error = "SMTP smtp.example.org:587 unreachable: ConnectionRefusedError"
+    page = staff.get("/dashboard").get_data(as_text=True)
+    assert "outgoing mail(s) not delivered, the oldest for 180 min" in page
+    assert "ConnectionRefusedError" in page

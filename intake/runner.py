@@ -29,6 +29,7 @@ HOLDER = f"{socket.gethostname()}:{os.getpid()}"
 # From this many new messages in one pass, parsing and classifying move to worker processes
 # (starting one costs a model load, about two seconds; it pays off from a few hundred mails).
 PARALLEL_FROM = 500
+PROGRESS_SECONDS = 10  # a long pass (a backlog) logs how far it got this often
 _MAY_QUEUE = frozenset({Disposition.OPENED, Disposition.APPENDED})  # replies in the outbox
 
 
@@ -114,11 +115,15 @@ def poll_imap(mailbox: ImapMailbox, services: Services,
                                     mailbox.fetch(uids, mailbox.settings.batch_size))
     threshold = PARALLEL_FROM if parallel_from is None else parallel_from
     workers = worker_count() if len(uids) >= threshold else 0
-    renewed = time.monotonic()
+    renewed = reported = started = time.monotonic()
     with Ahead(services, workers) as ahead:
-        for item in ahead.prepare(incoming):
+        for done, item in enumerate(ahead.prepare(incoming), 1):
             outcome = process(item, services)
             result.counts[outcome.disposition.value] += 1
+            if time.monotonic() - reported > PROGRESS_SECONDS:
+                reported = time.monotonic()
+                log.info("mailbox=%s backlog: %d/%d (%.0f/s) %s", mailbox.name, done,
+                         len(uids), done / (reported - started), result)
             if outcome.disposition in _MAY_QUEUE:
                 notify_queued()
             if stop is not None and stop.is_set():

@@ -10,6 +10,7 @@ import secrets
 import signal
 import sys
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -271,7 +272,10 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         log.error("cannot open the database: %s", exc)
         return EX_TEMPFAIL
     status = 0
-    for name in args.files:
+    total = len(args.files)
+    counts: dict[str, int] = {}
+    started = shown = time.monotonic()
+    for number, name in enumerate(args.files, 1):
         try:
             raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
         except OSError as exc:
@@ -280,10 +284,19 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             continue
         key = f"pipe:{hashlib.sha256(raw).hexdigest()}"
         try:
-            process(Incoming(key, raw, received or _now()), services)
+            outcome = process(Incoming(key, raw, received or _now()), services)
+            counts[outcome.disposition.value] = counts.get(outcome.disposition.value, 0) + 1
         except TransientError as exc:
             log.error("source=%s not stored: %s", key, exc)
             status = EX_TEMPFAIL
+        if total > 1 and (time.monotonic() - shown > 1 or number == total):
+            # A backlog import: say how far it got, so a long one is visibly alive.
+            shown = time.monotonic()
+            rate = number / max(shown - started, 1e-6)
+            print(f"ingest: {number}/{total} ({rate:.0f}/s, about "
+                  f"{(total - number) / rate:.0f} s left) " +
+                  " ".join(f"{k}={v}" for k, v in sorted(counts.items())),
+                  file=sys.stderr, flush=True)
     try:
         _deliver(services)
     except TransientError as exc:

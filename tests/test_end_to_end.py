@@ -216,3 +216,15 @@ def test_tickets_json_lists_what_was_opened(tmp_path, cli, capsys):
     assert row["requester"] == "anouk.visser@example.nl"
     assert set(row) >= {"reference", "state", "rights", "requester", "language", "received",
                         "deadline"}
+
+
+def test_a_backlog_import_of_many_files_shows_progress(tmp_path, cli, capsys):
+    config = write_config(tmp_path, {})
+    assert cli(config, "init") == 0
+    files = [str(MESSAGES / name) for name in FIVE]
+    assert cli(config, "ingest", "--received", "2026-11-02T09:00:00Z", *files) == 0
+    progress = [line for line in capsys.readouterr().err.splitlines()
+                if line.startswith("ingest: ")]
+    assert progress[-1].startswith("ingest: 5/5 (")
+    assert "ignored=3" in progress[-1] and "opened=2" in progress[-1]  # list, bounce, OOO
+    assert {t.received_at.isoformat() for t in _tickets(config)} == {"2026-11-02T09:00:00"}

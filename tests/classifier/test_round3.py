@@ -94,16 +94,25 @@ def test_holds_visits_and_document_copies_are_not_requests(shipped: Classifier, 
     assert verdict.language == language
 
 
-def test_classify_many_keeps_the_vocabulary_flat(shipped: Classifier) -> None:
-    """Unseen words are forgotten after each batch (spaCy's memory zone)."""
-    list(shipped.classify_many([("warm", "Please delete my data.")]))
-    before = len(shipped.nlp.vocab.strings)
+def test_classify_many_keeps_the_vocabulary_flat_after_the_warm_up() -> None:
+    """Unseen words are forgotten after each batch (spaCy's memory zone) once warmed up."""
+    import classifier
+
+    model = classifier.load()
+    model.warmup_mails = 40
+    warm_up = [("", f"Please delete my data, customer w{n}q{n * 3}z.") for n in range(40)]
+    list(model.classify_many(warm_up, batch_size=20))
+    before = len(model.nlp.vocab.strings)
+    assert before > len(classifier.load().nlp.vocab.strings)  # the warm-up grew it
     mails = [("", f"Bitte löschen Sie meine Daten, Kundennummer zq{n}xk{n * 7}vb.")
              for n in range(300)]
 
-    verdicts = list(shipped.classify_many(mails, batch_size=32))
+    verdicts = list(model.classify_many(mails, batch_size=32))
 
-    assert len(shipped.nlp.vocab.strings) == before
+    assert len(model.nlp.vocab.strings) == before
     assert all("erasure" in v.labels for v in verdicts)
-    # The same verdicts as one at a time.
-    assert verdicts[5] == shipped.classify(*mails[5])
+    # The same verdicts as one at a time, and as a classifier that never used a zone.
+    assert verdicts[5] == model.classify(*mails[5])
+    plain = classifier.load()
+    plain.warmup_mails = 10**9
+    assert list(plain.classify_many(mails[:40])) == verdicts[:40]

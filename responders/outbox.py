@@ -11,6 +11,11 @@ crash or a lost connection leaves the message "in doubt": the server may have ac
 Such a row is never sent again automatically; it is parked with the reason, for staff to
 check and retry from the dashboard (DESIGN.md: never two acknowledgements after a restart).
 The folder transport can tell: the file is there or not, so it settles on its own.
+
+Several workers on PostgreSQL share the queue: each takes one due row at a time with
+SELECT ... FOR UPDATE SKIP LOCKED and keeps it locked through MAIL/RCPT/DATA, so no two
+senders start the same conversation; the claim's commit (before the dot) ends the lock.
+SQLite has one writer: rows are listed, then claimed by a conditional UPDATE.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from email.policy import SMTP as SMTP_POLICY
 from pathlib import Path
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from dsr.config import OutgoingSettings
@@ -138,51 +144,119 @@ def _check_headers(message: EmailMessage, raw: bytes, recipient: str) -> None:
                          "it was not given (header injection?)")
 
 
+@dataclass(frozen=True)
+class _Batch:
+    """One send_pending pass: its clock, the claim lease, its bounds."""
+
+    now: Callable[[], datetime]
+    lease: timedelta
+    limit: int
+    max_attempts: int
+    stop: threading.Event
+
+
 def send_pending(store: Store, outgoing: OutgoingSettings, sender: str,
-                 now: Callable[[], datetime] = utcnow, limit: int = 500) -> int:
+                 now: Callable[[], datetime] = utcnow, limit: int = 500,
+                 stop: threading.Event | None = None) -> int:
     """Deliver what is due; returns how many were sent. Never raises for a delivery failure.
 
+    With `stop` set (SIGTERM) the pass ends after the message in hand.
     Raises TransientError when the database cannot be reached (nothing is sent then).
     """
     lease = timedelta(seconds=2 * outgoing.timeout + 60)  # a live sender finishes well within
-    sent = 0
+    batch = _Batch(now, lease, limit, outgoing.max_attempts, stop or threading.Event())
     with _transport(outgoing, sender) as deliver:
         _settle_interrupted(store, deliver, now())
-        with store.unit_of_work() as session:
-            due = session.execute(
-                select(OutboxItem.id).where(OutboxItem.state == PENDING,
-                                            OutboxItem.next_attempt_at <= now())
-                .order_by(OutboxItem.id).limit(limit)
-            ).scalars().all()
-        for item_id in due:
-            letter = _letter(store, item_id)
-            if letter is None:
-                continue
-            try:
-                deliver(letter, _claimer(store, item_id, now, lease))
-            except _DatabaseDown:
-                break
-            except _NotClaimed:
-                continue
-            except PermanentFailure as exc:
-                _settle(store, letter, now(), PARKED, str(exc), outgoing.max_attempts)
-            except InDoubt as exc:
-                _settle(store, letter, now(), PARKED, f"{IN_DOUBT} ({exc})", outgoing.max_attempts)
-            except _Unreachable as exc:
-                # The server is down: one attempt counted, the rest wait for the next pass.
-                _settle(store, letter, now(), PENDING, str(exc), outgoing.max_attempts)
-                break
-            except TransientError as exc:
-                _settle(store, letter, now(), PENDING, str(exc), outgoing.max_attempts)
-                deliver.reset()  # the connection may be dead: reconnect for the next one
-            except Exception as exc:
-                deliver.reset()
-                _settle(store, letter, now(), PARKED, f"cannot be sent: {type(exc).__name__}: "
-                        f"{exc}", outgoing.max_attempts)
-            else:
-                _settle(store, letter, now(), SENT, "", outgoing.max_attempts)
-                sent += 1
+        if store.engine.dialect.name == "postgresql":
+            return _send_locked(store, deliver, batch)
+        return _send_listed(store, deliver, batch)
+
+
+def _send_listed(store: Store, deliver: _FolderTransport | _SmtpTransport, batch: _Batch) -> int:
+    """SQLite (one writer at a time): list the due rows, claim each by a conditional UPDATE.
+
+    No write transaction stays open during network traffic, which would lock intake out;
+    two senders may both start a conversation, but only the one whose claim wins sends
+    the final dot."""
+    sent = 0
+    with store.unit_of_work() as session:
+        due = session.execute(
+            select(OutboxItem.id).where(OutboxItem.state == PENDING,
+                                        OutboxItem.next_attempt_at <= batch.now())
+            .order_by(OutboxItem.id).limit(batch.limit)
+        ).scalars().all()
+    for item_id in due:
+        if batch.stop.is_set():
+            break
+        letter = _letter(store, item_id)
+        if letter is None:
+            continue
+        claim = _claimer(store, item_id, batch.now, batch.lease)
+        outcome, error, go_on = _attempt(deliver, letter, claim)
+        if outcome:
+            _settle(store, letter, batch.now(), outcome, error, batch.max_attempts)
+            sent += outcome == SENT
+        if not go_on:
+            break
     return sent
+
+
+def _send_locked(store: Store, deliver: _FolderTransport | _SmtpTransport, batch: _Batch) -> int:
+    """PostgreSQL (several workers): take one due row at a time with FOR UPDATE SKIP LOCKED.
+
+    The row stays locked through MAIL, RCPT and DATA, so no other sender starts the same
+    conversation; the claim commits right before the final dot (and releases the lock, the
+    row now "sending"). A failure before the claim is recorded in the locked transaction.
+    A sender that dies before its claim leaves the row as it was: its lock goes with its
+    connection."""
+    sent, last = 0, 0
+    for _ in range(batch.limit):
+        if batch.stop.is_set():
+            break
+        with store.unit_of_work() as session:
+            item = session.execute(
+                select(OutboxItem).where(OutboxItem.state == PENDING,
+                                         OutboxItem.next_attempt_at <= batch.now(),
+                                         OutboxItem.id > last)
+                .order_by(OutboxItem.id).limit(1).with_for_update(skip_locked=True)
+            ).scalar_one_or_none()
+            if item is None:
+                break
+            last = item.id  # each row at most once a pass, whatever happens to it
+            letter = _letter_of(item)
+            claim = _locked_claimer(session, item, batch.now, batch.lease)
+            outcome, error, go_on = _attempt(deliver, letter, claim)
+            if outcome:
+                _record(item, letter, batch.now(), outcome, error, batch.max_attempts)
+                sent += outcome == SENT
+        if not go_on:
+            break
+    return sent
+
+
+def _attempt(deliver: _FolderTransport | _SmtpTransport, letter: Letter,
+             claim: Claim) -> tuple[str, str, bool]:
+    """Hand one letter to the transport: (outcome to record or "", error, go on with the pass)."""
+    try:
+        deliver(letter, claim)
+    except _DatabaseDown:
+        return "", "", False
+    except _NotClaimed:
+        return "", "", True
+    except PermanentFailure as exc:
+        return PARKED, str(exc), True
+    except InDoubt as exc:
+        return PARKED, f"{IN_DOUBT} ({exc})", True
+    except _Unreachable as exc:
+        # The server is down: one attempt counted, the rest wait for the next pass.
+        return PENDING, str(exc), False
+    except TransientError as exc:
+        deliver.reset()  # the connection may be dead: reconnect for the next one
+        return PENDING, str(exc), True
+    except Exception as exc:  # one poisoned row must not block the queue
+        deliver.reset()
+        return PARKED, f"cannot be sent: {type(exc).__name__}: {exc}", True
+    return SENT, "", True
 
 
 def _letter(store: Store, item_id: int) -> Letter | None:
@@ -190,8 +264,12 @@ def _letter(store: Store, item_id: int) -> Letter | None:
         item = session.get(OutboxItem, item_id)
         if item is None or item.state != PENDING:
             return None
-        return Letter(item.id, item.purpose, item.recipient, item.raw,
-                      item.ticket.ref if item.ticket else "-")
+        return _letter_of(item)
+
+
+def _letter_of(item: OutboxItem) -> Letter:
+    return Letter(item.id, item.purpose, item.recipient, item.raw,
+                  item.ticket.ref if item.ticket else "-")
 
 
 def _claimer(store: Store, item_id: int, now: Callable[[], datetime], lease: timedelta) -> Claim:
@@ -211,38 +289,68 @@ def _claimer(store: Store, item_id: int, now: Callable[[], datetime], lease: tim
     return claim
 
 
+def _locked_claimer(session: Session, item: OutboxItem, now: Callable[[], datetime],
+                    lease: timedelta) -> Claim:
+    """The claim of a row this session holds locked: commit it as "sending", an attempt."""
+    item_id = item.id  # a rollback expires `item`: reading it again would need the database
+
+    def claim() -> bool:
+        item.state, item.attempts = SENDING, item.attempts + 1
+        item.next_attempt_at = now() + lease
+        try:
+            session.commit()
+        except SQLAlchemyError as exc:
+            session.rollback()
+            log.error("outbox=%d not sent: database unavailable: %s", item_id, exc)
+            raise _DatabaseDown from exc
+        return True
+    return claim
+
+
 def _settle(store: Store, letter: Letter, now: datetime, outcome: str, error: str,
             max_attempts: int) -> None:
     """Record what happened to a claimed (or refused before its claim) row."""
     with store.unit_of_work() as session:
+        # Write first: on SQLite a transaction that reads and then writes fails at once
+        # ("database is locked", no busy wait) when another connection wrote in between,
+        # and a sent row would be left "sending", to be parked in doubt. Writing first
+        # waits for the lock instead (on PostgreSQL it locks the row).
+        session.execute(update(OutboxItem).where(OutboxItem.id == letter.id)
+                        .values(last_error=error[:2000]))
         item = session.get(OutboxItem, letter.id)
-        if item is None:
-            return
-        if item.state == PENDING:
-            item.attempts += 1  # refused before the claim: still an attempt
-        item.last_error = error[:2000]
-        if outcome == SENT:
-            item.state, item.sent_at = SENT, now
-            log.info("outbox=%d ticket=%s purpose=%s sent", letter.id, letter.ref,
-                     letter.purpose)
-        elif outcome == PARKED or item.attempts >= max_attempts:
-            item.state = PARKED
-            log.error("outbox=%d ticket=%s parked after %d attempts: %s", letter.id, letter.ref,
-                      item.attempts, error[:200])
-        else:
-            delay = min(BASE_BACKOFF * (2 ** (item.attempts - 1)), MAX_BACKOFF)
-            item.state, item.next_attempt_at = PENDING, now + delay
-            log.warning("outbox=%d attempt %d failed, retry in %ds: %s", letter.id,
-                        item.attempts, delay.total_seconds(), error[:200])
+        if item is not None:
+            _record(item, letter, now, outcome, error, max_attempts)
+
+
+def _record(item: OutboxItem, letter: Letter, now: datetime, outcome: str, error: str,
+            max_attempts: int) -> None:
+    if item.state == PENDING:
+        item.attempts += 1  # refused before the claim: still an attempt
+    item.last_error = error[:2000]
+    if outcome == SENT:
+        item.state, item.sent_at = SENT, now
+        log.info("outbox=%d ticket=%s purpose=%s sent", letter.id, letter.ref,
+                 letter.purpose)
+    elif outcome == PARKED or item.attempts >= max_attempts:
+        item.state = PARKED
+        log.error("outbox=%d ticket=%s parked after %d attempts: %s", letter.id, letter.ref,
+                  item.attempts, error[:200])
+    else:
+        delay = min(BASE_BACKOFF * (2 ** (item.attempts - 1)), MAX_BACKOFF)
+        item.state, item.next_attempt_at = PENDING, now + delay
+        log.warning("outbox=%d attempt %d failed, retry in %ds: %s", letter.id,
+                    item.attempts, delay.total_seconds(), error[:200])
 
 
 def _settle_interrupted(store: Store, deliver: _FolderTransport | _SmtpTransport,
                         now: datetime) -> None:
     """Rows left "sending" by a sender that died: settle them from what the transport knows."""
     with store.unit_of_work() as session:
+        # SKIP LOCKED: two workers starting a pass at once settle each row once.
         stale = session.execute(
             select(OutboxItem).where(OutboxItem.state == SENDING,
-                                     OutboxItem.next_attempt_at <= now)).scalars().all()
+                                     OutboxItem.next_attempt_at <= now)
+            .with_for_update(skip_locked=True)).scalars().all()
         for item in stale:
             letter = Letter(item.id, item.purpose, item.recipient, b"",
                             item.ticket.ref if item.ticket else "-")

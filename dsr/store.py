@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, defer, sessionmaker
 
-from dsr.errors import DatabaseUnavailable, TransientError
+from dsr.errors import DatabaseUnavailable
 from dsr.tickets import MailMessage, OutboxItem, RefCounter, Ticket, TicketRef
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,10 @@ class Store:
                     # meanwhile, and the pragma only works outside a transaction.
                     connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
                 with connection.begin():
+                    if not sqlite:
+                        # Several workers starting at once on an empty database: one migrates,
+                        # the others wait for it and then find nothing to do.
+                        connection.exec_driver_sql("SELECT pg_advisory_xact_lock(727361)")
                     config.attributes["connection"] = connection
                     command.upgrade(config, "head")
                 if sqlite:
@@ -96,7 +100,11 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN")
+            # IMMEDIATE: take the write lock at the start. A deferred transaction that read
+            # first and then writes after another connection committed fails at once with
+            # "database is locked" (WAL snapshot), whatever the busy timeout; with intake, the
+            # sender and the web view writing side by side that stalled intake for seconds.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
     return engine
 
 
@@ -218,13 +226,32 @@ def take_lease(store: Store, name: str, holder: str, seconds: int, now: datetime
     return taken
 
 
-def _holder_is_gone(holder: str) -> bool:
-    """True for "host:pid" on this host when that process no longer exists."""
+def _machine() -> str:
+    """This host, and its PID namespace: containers that share a host name (or run on one
+    host) do not see each other's processes, so they must not judge each other's leases."""
     import os
     import socket
 
-    host, _, pid = holder.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
+    try:
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        namespace = 0
+    return f"{socket.gethostname()}#{namespace}"
+
+
+def holder_name(pid: int | None = None) -> str:
+    """How a process signs its leases: "host#pid-namespace:pid"."""
+    import os
+
+    return f"{_machine()}:{os.getpid() if pid is None else pid}"
+
+
+def _holder_is_gone(holder: str) -> bool:
+    """True for a holder on this machine (same host and PID namespace) whose process is gone."""
+    import os
+
+    machine, _, pid = holder.rpartition(":")
+    if machine != _machine() or not pid.isdigit():
         return False
     try:
         os.kill(int(pid), 0)

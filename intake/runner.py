@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
-import socket
 import threading
 import time
 from collections import Counter
@@ -15,7 +13,7 @@ from dataclasses import dataclass, field
 from dsr import health
 from dsr.config import InboxSettings
 from dsr.errors import AuthenticationFailed, DatabaseUnavailable, TransientError
-from dsr.store import release_lease, take_lease, utcnow
+from dsr.store import holder_name, release_lease, take_lease, utcnow
 from dsr.tickets import Disposition, MailboxState
 from intake.ahead import Ahead, worker_count
 from intake.mailbox import ImapMailbox
@@ -25,7 +23,7 @@ from responders.outbox import notify_queued
 
 log = logging.getLogger(__name__)
 LEASE_SECONDS = 300
-HOLDER = f"{socket.gethostname()}:{os.getpid()}"
+HOLDER = holder_name()
 # From this many new messages in one pass, parsing and classifying move to worker processes
 # (starting one costs a model load, about two seconds; it pays off from a few hundred mails).
 PARALLEL_FROM = 500
@@ -182,6 +180,30 @@ def poll_mailbox(inbox: InboxSettings, services: Services,
         release_lease(services.store, mailbox.name, HOLDER)
 
 
+def _wait_holding_the_lease(mailbox: ImapMailbox, services: Services, idle: bool,
+                            stop: threading.Event) -> bool:
+    """Wait for news (IDLE) or the poll interval, renewing the lease every LEASE_SECONDS/3 so
+    that a long interval never lets it lapse while we still hold the connection. False when
+    another worker holds the lease now: the caller must let go of the mailbox."""
+    inbox = mailbox.settings
+    # RFC 2177: re-issue IDLE at least every 29 minutes.
+    deadline = time.monotonic() + (min(inbox.poll_interval, 25 * 60) if idle
+                                   else inbox.poll_interval)
+    while not stop.is_set():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return True
+        chunk = min(left, LEASE_SECONDS / 3)
+        if idle:
+            if mailbox.wait_for_news(chunk, stop):
+                return True
+        else:
+            stop.wait(chunk)
+        if not take_lease(services.store, mailbox.name, HOLDER, LEASE_SECONDS, utcnow()):
+            return False
+    return True
+
+
 def watch_imap(services: Services, stop: threading.Event,
                inbox: InboxSettings | None = None) -> None:
     """Keep one IMAP connection: IDLE where offered, else poll; reconnect with backoff.
@@ -206,14 +228,17 @@ def watch_imap(services: Services, stop: threading.Event,
                 backoff = 1.0
                 if result.counts:
                     log.info("mailbox=%s pass: %s", mailbox.name, result)
-                take_lease(services.store, mailbox.name, HOLDER, LEASE_SECONDS, utcnow())
+                if not take_lease(services.store, mailbox.name, HOLDER, LEASE_SECONDS,
+                                  utcnow()):
+                    log.warning("mailbox=%s lease lost to another worker; standing by",
+                                inbox.name)
+                    break
                 if result.counts:
                     continue  # mail may have come while we worked: look again before waiting
-                if idle:
-                    # RFC 2177: re-issue IDLE at least every 29 minutes.
-                    mailbox.wait_for_news(min(inbox.poll_interval, 25 * 60), stop)
-                else:
-                    stop.wait(inbox.poll_interval)
+                if not _wait_holding_the_lease(mailbox, services, idle, stop):
+                    log.warning("mailbox=%s lease lost to another worker; standing by",
+                                inbox.name)
+                    break
         except TransientError as exc:
             log.error("mailbox=%s %s; retrying in %.0fs", inbox.name, exc, backoff)
             record_mailbox_failure(services, inbox, exc)

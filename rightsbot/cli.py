@@ -233,11 +233,11 @@ def _services(settings: Settings):  # type: ignore[no-untyped-def]
     return Services(settings=settings, store=_store(settings), classifier=model)
 
 
-def _deliver(services) -> int:  # type: ignore[no-untyped-def]
+def _deliver(services, stop: threading.Event | None = None) -> int:  # type: ignore[no-untyped-def]
     from responders.outbox import send_pending
 
     return send_pending(services.store, services.settings.outgoing,
-                        services.settings.organisation.reply_from)
+                        services.settings.organisation.reply_from, stop=stop)
 
 
 def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
@@ -447,7 +447,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
     def send_job() -> None:
         try:
-            _deliver(services)
+            _deliver(services, stop)
         except TransientError as exc:
             log.error("outbox pass stopped: %s (retried next pass)", exc)
 
@@ -476,11 +476,21 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     sending = threading.Thread(target=sender, name="sender", daemon=True)
     sending.start()
 
+    def only_one_worker(job: str, seconds: int) -> bool:
+        """Jobs that must run once, not once per worker (a digest, a purge, an alert):
+        the first worker takes the job's lease and holds it for `seconds`."""
+        from dsr.store import take_lease, utcnow
+        from intake.runner import HOLDER
+
+        return take_lease(services.store, f"job:{job}", HOLDER, seconds, utcnow())
+
     def digest_job() -> None:
         from dsr.store import utcnow
         from responders.digest import queue_digest
 
         try:
+            if not only_one_worker("digest", 3600):
+                return
             with services.store.unit_of_work() as session:
                 queue_digest(session, settings, utcnow())
         except TransientError as exc:
@@ -495,6 +505,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         from dsr.store import utcnow
 
         try:
+            if not only_one_worker("retention", 3600):
+                return
             with services.store.unit_of_work() as session:
                 items = purge(session, utcnow(), settings.retention.years_after_closure,
                               settings.retention.delete_attachments_after_verification,
@@ -511,6 +523,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         from responders.alerts import queue_health_alerts
 
         try:
+            if not only_one_worker("health", 50):
+                return
             with services.store.unit_of_work() as session:
                 queue_health_alerts(session, settings, utcnow())
         except TransientError as exc:

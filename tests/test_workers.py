@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -22,7 +21,7 @@ from servers.real import SmtpRecorder, free_port
 from sqlalchemy import select
 
 from dsr.config import OutgoingSettings, load_settings
-from dsr.store import Store, utcnow
+from dsr.store import Store, holder_name, utcnow
 from dsr.tickets import MailboxState, MailMessage, OutboxItem, Ticket
 from responders.outbox import IN_DOUBT, queue, send_pending
 
@@ -118,7 +117,7 @@ class Worker:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "rightsbot", "--config", str(config), "run"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=PROJECT, env=env)
-        self.holder = f"{socket.gethostname()}:{self.proc.pid}"
+        self.holder = holder_name(self.proc.pid)
         self.lines: list[str] = []
         self.dispositions = 0
         self.reader = threading.Thread(target=self._read, daemon=True)

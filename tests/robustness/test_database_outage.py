@@ -10,8 +10,6 @@ import shutil
 import signal
 import sqlite3
 import subprocess
-import threading
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ from sqlalchemy import func, select
 from dsr.errors import TransientError
 from dsr.store import Store
 from dsr.tickets import MailboxState, MailMessage, OutboxItem, Ticket, TicketEvent
+import intake.runner as runner
 from intake.runner import poll_once
 
 from .conftest import rightsbot, settings_for
@@ -59,34 +58,31 @@ def _consistent(store: Store, mailbox: str) -> Counter[str]:
 
 
 def test_a_lock_held_by_another_connection_stops_the_pass_and_the_next_one_finishes(
-        imap_account, make_services, tmp_path, caplog):
+        imap_account, make_services, tmp_path, caplog, monkeypatch):
     mails = MailFactory(71).mixed(30, request_share=0.5)
     imap_account.deliver(*(m.raw for m in mails))
     url = f"sqlite:///{tmp_path / 'locked.sqlite3'}?timeout=1"
     services = make_services(_imap(imap_account, url))
     path = tmp_path / "locked.sqlite3"
     holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    taken = threading.Event()
+    original, handled = runner.process, []
 
-    def take_the_lock_mid_pass() -> None:
-        reader = sqlite3.connect(path)
-        while reader.execute("select count(*) from messages").fetchone()[0] < 8:
-            time.sleep(0.002)
-        reader.close()
-        holder.execute("BEGIN EXCLUSIVE")   # as a backup tool or a second writer would
-        taken.set()
+    def process_then_lock(item, services_):  # type: ignore[no-untyped-def]
+        outcome = original(item, services_)
+        handled.append(outcome)
+        if len(handled) == 8:  # between two messages, as a backup tool or a second writer would
+            holder.execute("BEGIN EXCLUSIVE")
+        return outcome
 
-    thread = threading.Thread(target=take_the_lock_mid_pass)
-    thread.start()
+    monkeypatch.setattr(runner, "process", process_then_lock)
     with pytest.raises(TransientError, match="database is locked"):
         poll_once(services)
-    thread.join()
-    assert taken.is_set()
-    mailbox = f"imap:{imap_account.user}@{imap_account.host}:{imap_account.port}/INBOX"
-    first = _consistent(services.store, mailbox)
-    assert 8 <= sum(first.values()) < len(mails)
+    monkeypatch.setattr(runner, "process", original)
     holder.execute("ROLLBACK")
     holder.close()
+    mailbox = f"imap:{imap_account.user}@{imap_account.host}:{imap_account.port}/INBOX"
+    first = _consistent(services.store, mailbox)
+    assert sum(first.values()) == 8  # the eight before the lock, whole; nothing after it
 
     poll_once(services)
     final = _consistent(services.store, mailbox)

@@ -49,6 +49,8 @@ from dsr.tokens import token_source_for
 
 log = logging.getLogger(__name__)
 PENDING, SENDING, SENT, PARKED = "pending", "sending", "sent", "parked"
+UNREACHABLE = "unreachable"  # an outcome, not a state: the row stays pending, uncounted
+SERVER_RETRY = timedelta(seconds=60)
 BASE_BACKOFF = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(hours=2)
 # Set when intake commits mail to the outbox, so a sender can wait on it (wait_for_queued)
@@ -87,6 +89,9 @@ class Letter:
     recipient: str
     raw: bytes
     ref: str
+    # The envelope sender: the letter's own From address (privacy@ tickets are answered
+    # from privacy@, and bounce there); "" for the transport's default.
+    sender: str = ""
 
 
 Claim = Callable[[], bool]
@@ -248,8 +253,9 @@ def _attempt(deliver: _FolderTransport | _SmtpTransport, letter: Letter,
     except InDoubt as exc:
         return PARKED, f"{IN_DOUBT} ({exc})", True
     except _Unreachable as exc:
-        # The server is down: one attempt counted, the rest wait for the next pass.
-        return PENDING, str(exc), False
+        # The server is down or refuses our login: not this letter's fault, so no attempt
+        # is counted (a long outage must not park mail); the pass stops, all wait.
+        return UNREACHABLE, str(exc), False
     except TransientError as exc:
         deliver.reset()  # the connection may be dead: reconnect for the next one
         return PENDING, str(exc), True
@@ -269,7 +275,18 @@ def _letter(store: Store, item_id: int) -> Letter | None:
 
 def _letter_of(item: OutboxItem) -> Letter:
     return Letter(item.id, item.purpose, item.recipient, item.raw,
-                  item.ticket.ref if item.ticket else "-")
+                  item.ticket.ref if item.ticket else "-", _from_address(item.raw))
+
+
+def _from_address(raw: bytes) -> str:
+    """The address in the From header of a message we composed ("" if there is none)."""
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    parsed = email.message_from_bytes(head + b"\r\n\r\n", policy=email.policy.default)
+    try:
+        addresses = parsed["From"].addresses if parsed["From"] else ()
+    except (AttributeError, IndexError, ValueError):
+        return ""
+    return addresses[0].addr_spec if len(addresses) == 1 else ""
 
 
 def _claimer(store: Store, item_id: int, now: Callable[[], datetime], lease: timedelta) -> Claim:
@@ -324,6 +341,12 @@ def _settle(store: Store, letter: Letter, now: datetime, outcome: str, error: st
 
 def _record(item: OutboxItem, letter: Letter, now: datetime, outcome: str, error: str,
             max_attempts: int) -> None:
+    if outcome == UNREACHABLE:
+        item.state, item.last_error = PENDING, error[:2000]
+        item.next_attempt_at = now + SERVER_RETRY
+        log.warning("outbox=%d SMTP unavailable, retry in %ds: %s", letter.id,
+                    SERVER_RETRY.total_seconds(), error[:200])
+        return
     if item.state == PENDING:
         item.attempts += 1  # refused before the claim: still an attempt
     item.last_error = error[:2000]
@@ -530,7 +553,8 @@ class _SmtpTransport:
                             f"{self.settings.user}{how}: {exc.smtp_code} {text}")
 
     def __call__(self, letter: Letter, claim: Claim) -> None:
-        if not (letter.recipient.isascii() and self.sender.isascii()):
+        sender = letter.sender or self.sender
+        if not (letter.recipient.isascii() and sender.isascii()):
             raise PermanentFailure("the address is not ASCII (internationalised addresses "
                                    "are not sent automatically)")
         if self.connection is None:
@@ -545,7 +569,7 @@ class _SmtpTransport:
             options = []
             if connection.does_esmtp and connection.has_extn("size"):
                 options.append(f"SIZE={len(letter.raw)}")
-            self._expect(connection.mail(self.sender, options), 250)
+            self._expect(connection.mail(sender, options), 250)
             self._expect(connection.rcpt(letter.recipient), 250, 251)
             self._expect(connection.docmd("DATA"), 354)
             connection.send(_stuffed(letter.raw))  # all of it but the final "."

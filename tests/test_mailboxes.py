@@ -70,10 +70,14 @@ def test_two_imap_mailboxes_keep_their_own_address_and_policy(
     assert (quote.mailbox, quote.state) == ("privacy", "needs_triage")
     assert {m.mailbox for m in _rows(config, MailMessage)} == {"info", "privacy"}
     # Each acknowledgement comes from the address the requester wrote to.
-    sent = {}
+    sent, envelope_from = {}, {}
     for envelope in smtp.take():
         message = email.message_from_bytes(envelope.content, policy=policy.default)
-        sent[str(message["To"]).split("<")[-1].rstrip(">")] = message
+        sent[envelope.rcpt_tos[0]] = message
+        envelope_from[envelope.rcpt_tos[0]] = envelope.mail_from
+    # Bounces go back to the mailbox the requester wrote to, as the From header says.
+    assert envelope_from == {"m.okafor@example.com": "info@harbourline.example",
+                             "anouk.visser@example.nl": "privacy@harbourline.example"}
     assert set(sent) == {"m.okafor@example.com", "anouk.visser@example.nl"}
     assert "info@harbourline.example" in str(sent["m.okafor@example.com"]["From"])
     assert str(sent["anouk.visser@example.nl"]["From"]) == \

@@ -53,8 +53,11 @@ _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 class Classification:
     """The verdict on one mail, labels best first.
 
-    labels: for a request, the labels at/above the request threshold; for triage, every label
-    at/above the triage threshold; none for not_request. scores has every label.
+    labels: for a request or triage, every label at/above its own label threshold (chosen on
+    out-of-fold predictions at training, see calibrate.label_thresholds), plus for a request
+    the rights that made it confident; none for not_request. These are the ticket's kinds.
+    scores has every label; evidence covers the labels and, on a triage mail, every other
+    candidate at/above the triage threshold, so staff see why it might apply.
     """
 
     labels: tuple[str, ...]
@@ -88,6 +91,8 @@ class Classifier:
         self.triage_threshold = triage_threshold
         self.version = str(nlp.meta.get("version", "0"))
         self.calibration: calibrate.Weights | None = nlp.meta.get("calibration")
+        # A model trained before label thresholds existed used the decision bars for labels.
+        self.label_thresholds: dict[str, float] | None = nlp.meta.get("label_thresholds")
         self.warmup_mails = WARMUP_MAILS
         self._unzoned = 0
         self._lock = threading.Lock()
@@ -162,30 +167,57 @@ class Classifier:
                                          tiers.get(label, set()))
                   for label in LABELS}
         decision, reasons = self._decide(scores)
-        # A confident request names only the rights it is confident about; a mail for triage
-        # shows staff every candidate.
-        floor = self.request_threshold if decision == REQUEST else self.triage_threshold
-        labels = tuple(sorted((k for k, s in scores.items() if s >= floor),
-                              key=lambda k: -scores[k]))
+        labels = self._labels(scores, decision)
+        # On a triage ticket staff also see why the other candidates might apply.
+        shown = labels if decision != TRIAGE else tuple(
+            sorted((k for k in LABELS if k in labels or scores[k] >= self.triage_threshold),
+                   key=lambda k: -scores[k]))
         evidence = _cue_evidence(doc, text)
-        missing = tuple(k for k in labels if not evidence.get(k))
+        missing = tuple(k for k in shown if not evidence.get(k))
         if missing:
             evidence.update(self._sentence_evidence(doc, text, missing))
         return Classification(
             labels=labels, scores=scores,
-            evidence={k: tuple(evidence[k]) for k in labels if evidence.get(k)},
+            evidence={k: tuple(evidence[k]) for k in shown if evidence.get(k)},
             language=language, decision=decision, model_version=self.version,
             triage_reasons=reasons)
+
+    def _label_bar(self, label: str) -> float:
+        """The score at which a label goes on the ticket (request or triage)."""
+        if self.label_thresholds is None or label not in self.label_thresholds:
+            return self.request_threshold
+        return max(self.triage_threshold, self.label_thresholds[label])
+
+    def _labels(self, scores: Mapping[str, float], decision: str) -> tuple[str, ...]:
+        """The ticket's kinds: every label at/above its own bar, best first.
+
+        The decision bars say whether the bot may act alone; they are not the bars for which
+        rights a mail invokes. A right at/above the request threshold is always among them
+        (it made the mail a confident request, or would have but for a complaint). A model
+        without label thresholds keeps the old behaviour: a request names the rights
+        at/above the request threshold, triage every label at/above the triage threshold.
+        """
+        if decision == NOT_REQUEST:
+            return ()
+        if self.label_thresholds is None:
+            floor = self.request_threshold if decision == REQUEST else self.triage_threshold
+            chosen = [k for k in LABELS if scores[k] >= floor]
+        else:
+            chosen = [k for k in LABELS if scores[k] >= self._label_bar(k)
+                      or (k in RIGHTS and scores[k] >= self.request_threshold)]
+        return tuple(sorted(chosen, key=lambda k: -scores[k]))
 
     def _decide(self, scores: Mapping[str, float]) -> tuple[str, tuple[str, ...]]:
         confident = [k for k in RIGHTS if scores[k] >= self.request_threshold]
         doubtful = [k for k in LABELS
                     if self.triage_threshold <= scores[k] < self.request_threshold]
-        # Complaint and portability send a ticket to staff when they are likely (>= 0.5), not
-        # when they are a faint candidate beside a confident right; a faint one still shows
-        # among the labels, and alone it is "doubtful" below, which is triage as well.
+        # Complaint and portability send a ticket to staff when they are likely (>= 0.5, or
+        # at their label bar if that is lower: a label on the ticket is always checked), not
+        # when they are a faint candidate beside a confident right; alone a faint one is
+        # "doubtful" below, which is triage as well.
         special = [k for k in ALWAYS_TRIAGE
-                   if scores[k] >= max(self.triage_threshold, ALWAYS_TRIAGE_BAR)]
+                   if scores[k] >= max(self.triage_threshold,
+                                       min(ALWAYS_TRIAGE_BAR, self._label_bar(k)))]
         if special:
             return TRIAGE, tuple(f"{k} is always checked by staff" for k in special)
         if confident:

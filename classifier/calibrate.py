@@ -66,3 +66,38 @@ def fit(rows: Sequence[tuple[Mapping[str, float], Mapping[str, set[str]], set[st
                 break
         weights[label] = [round(float(v), 6) for v in w]
     return weights
+
+
+# Which labels a ticket shows is a separate question from whether the bot may acknowledge the
+# mail on its own: the request threshold (0.8) is a bar for confidence that *some* right is
+# invoked, and used as the bar for every label it hid a fifth of the labels that were there.
+# Each label gets its own bar, the one with the best F1 on the out-of-fold scores, searched in
+# [LABEL_THRESHOLD_MIN, LABEL_THRESHOLD_MAX] (never above the default request threshold, so a
+# label that makes a mail a confident request is always shown).
+LABEL_THRESHOLD_MIN = 0.10
+LABEL_THRESHOLD_MAX = 0.80
+# Thresholds whose F1 is within this of the best form a plateau; we take its median, which
+# moves less with a handful of examples than the single best point.
+PLATEAU = 0.002
+
+
+def label_thresholds(rows: Sequence[tuple[Mapping[str, float], set[str]]]) -> dict[str, float]:
+    """Per-label score bar maximising that label's F1 over (calibrated scores, true labels)."""
+    out: dict[str, float] = {}
+    steps = round((LABEL_THRESHOLD_MAX - LABEL_THRESHOLD_MIN) * 100)
+    grid = [round(LABEL_THRESHOLD_MIN + i / 100, 2) for i in range(steps + 1)]
+    for label in LABELS:
+        pairs = [(scores[label], label in truth) for scores, truth in rows]
+        results = []
+        for bar in grid:
+            tp = sum(1 for s, y in pairs if s >= bar and y)
+            fp = sum(1 for s, y in pairs if s >= bar and not y)
+            fn = sum(1 for s, y in pairs if s < bar and y)
+            results.append((2 * tp / (2 * tp + fp + fn) if tp else 0.0, bar))
+        best = max(f for f, _bar in results)
+        plateau = sorted(bar for f, bar in results if f >= best - PLATEAU)
+        middle = len(plateau) // 2
+        median = (plateau[middle] if len(plateau) % 2
+                  else (plateau[middle - 1] + plateau[middle]) / 2)
+        out[label] = round(median, 3)
+    return out

@@ -257,6 +257,20 @@ CUES: tuple[tuple[str, str, str], ...] = (
     ("complaint", PHRASE, "~(deuxième|deuxieme|troisième|troisieme|énième|enieme|seconde|nouvelle) ~(fois|demande|relance|lettre|courrier)"),
     ("complaint", PHRASE, "toujours|jamais|aucune|pas * * ~(réponse|reponse|répondu|repondu|reçu|recu|nouvelle|nouvelles)"),
     ("complaint", WEAK, "~(mauvaise|mauvais|autre|mauvaises) ~(personne|destinataire|client|cliente|adresse|personnes)"),
+    # Round 4: contact that goes on after an opt-out or objection, or an unsubscribe link that
+    # does not work, is a complaint about our handling (LABELING.md); the mails rarely say so.
+    ("complaint", PHRASE, "~(already|twice|repeatedly) * * ~(unsubscribed|objected|opted|asked|told|said|written|wrote)"),
+    ("complaint", WEAK, "~(still|keep|keeps|kept) ~(getting|receiving|coming|sending|calling|emailing|mailing|phoning|ringing|texting)"),
+    ("complaint", PHRASE, "~(unsubscribe|unsubscribing|unsubscribed|opt-out|opting|link) * * ~(did|does|didn't|doesn't|not|never|n't) * ~(work|working|worked)"),
+    ("complaint", PHRASE, "~(al|reeds) * * ~(afgemeld|uitgeschreven|bezwaar|gevraagd|gezegd|laten|gemaild|geschreven)"),
+    ("complaint", WEAK, "~(blijft|blijven|bleef) * ~(komen|mailen|bellen|sturen|appen|binnenkomen)"),
+    ("complaint", PHRASE, "~(afmelden|afmelding|uitschrijven) * ~(werkt|werkte|helpt|hielp) ~(niet|nooit)"),
+    ("complaint", PHRASE, "~(trotz|obwohl) * ~(abmeldung|widerspruch|abgemeldet|widersprochen|ausgetragen)"),
+    ("complaint", PHRASE, "~(bereits|schon) * * ~(abgemeldet|widersprochen|ausgetragen|mitgeteilt|geschrieben|gebeten)"),
+    ("complaint", PHRASE, "~(abmeldung|abmelden|austragen) * ~(funktioniert|klappt|hat) * ~(nicht|nie)"),
+    ("complaint", PHRASE, "~(malgré|malgre) ~(ma|mon|mes) ~(désinscription|desinscription|opposition|demande|demandes|refus)"),
+    ("complaint", PHRASE, "~(déjà|deja) * ~(désinscrit|désinscrite|desinscrit|desinscrite|opposé|opposée|demandé|demande|écrit|ecrit|dit)"),
+    ("complaint", WEAK, "~(continuez|continue|continuent) * ~(envoyer|appeler|écrire|ecrire|contacter|arriver)"),
 )
 
 # Concepts: words that mean the same across our four languages. The rule component gives

@@ -82,7 +82,8 @@ def train(examples: list[Example] | None = None, output: Path | None = MODEL_DIR
     """Train on the training split (never the held-out one) and save to `output`.
 
     With folds > 1, k models trained on k-1 folds first score the fold they did not see; those
-    scores fit the cue calibration (calibrate.py). The shipped model is trained on everything.
+    scores fit the cue calibration and the per-label bars (calibrate.py). The shipped model
+    is trained on everything.
     """
     if examples is None:
         examples, _ = split(read_examples())
@@ -94,6 +95,7 @@ def train(examples: list[Example] | None = None, output: Path | None = MODEL_DIR
             progress(done + epoch, total, loss)
 
     calibration = None
+    thresholds = None
     if folds > 1:
         rows = []
         for fold in range(folds):
@@ -106,12 +108,18 @@ def train(examples: list[Example] | None = None, output: Path | None = MODEL_DIR
                 rows.append(({k: float(doc.cats[k]) for k in LABELS},
                              calibrate.cue_tiers(spans), set(ex.labels)))
         calibration = calibrate.fit(rows)
+        # The label bars from the same out-of-fold predictions, as calibrated scores.
+        thresholds = calibrate.label_thresholds([
+            ({k: calibrate.score(calibration, k, cats[k], tiers.get(k, set())) for k in LABELS},
+             truth) for cats, tiers, truth in rows])
     nlp, model = _fit(examples, epochs, step, textcat_model, learn_rate)
     nlp.meta["name"] = "rightsbot_dsr"
     nlp.meta["version"] = time.strftime("%Y.%m.%d") + f"-{len(examples)}"
     nlp.meta["description"] = "GDPR rights request classifier trained on rightsbot's own examples"
     if calibration is not None:
         nlp.meta["calibration"] = calibration
+    if thresholds is not None:
+        nlp.meta["label_thresholds"] = thresholds
     if output is not None:
         output.mkdir(parents=True, exist_ok=True)
         nlp.to_disk(output)

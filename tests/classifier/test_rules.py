@@ -35,3 +35,23 @@ def test_cue_component_adds_markers_after_the_mail_and_spans_on_it(
     assert "__concept_customs__" in markers
     assert all(span.end <= real for span in doc.spans["cues"])
     assert doc[2].norm_ == "__concept_object__"
+
+
+@pytest.mark.parametrize(("language", "text", "strength"), [
+    ("en", "I already unsubscribed twice and you keep sending me the newsletter.", "phrase"),
+    ("en", "The unsubscribe link didn't work.", "phrase"),
+    ("nl", "Ik heb me al twee keer afgemeld en jullie blijven mailen.", "phrase"),
+    ("de", "Trotz Abmeldung kommt Ihr Newsletter weiter.", "phrase"),
+    ("fr", "Malgré ma désinscription vous continuez à m'envoyer vos offres.", "phrase"),
+    ("en", "We are still getting errors from the portal.", "weak"),
+])
+def test_contact_after_an_opt_out_is_complaint_evidence(shipped: Classifier, language: str,
+                                                        text: str, strength: str) -> None:
+    """Round 4: a complaint the sender does not call one; a business "still" stays weak."""
+    cues = shipped.nlp.get_pipe("rightsbot_cues")
+    doc = cues(shipped.make_doc(text.lower(), language))
+
+    found = {span.id_ for span in doc.spans["cues"] if span.label_ == "complaint"}
+    assert strength in found
+    if strength == "weak":
+        assert found == {"weak"}

@@ -23,6 +23,8 @@ def test_training_twice_on_the_same_examples_gives_identical_scores() -> None:
     assert first_scores == second_scores
     assert first.calibration == second.calibration
     assert first.calibration is not None
+    assert first.label_thresholds == second.label_thresholds
+    assert first.label_thresholds is not None
     # Not a constant model: the probes do not all get the same scores.
     assert first_scores[0] != first_scores[1]
 

@@ -165,7 +165,15 @@ def poll_mailbox(inbox: InboxSettings, services: Services,
                  stop: threading.Event | None = None) -> PassResult:
     """One pass over one mailbox (Maildir or IMAP); TransientError when it cannot be read."""
     if inbox.kind == "maildir":
-        result = poll_maildir(MaildirSource(inbox.path, inbox.name), services, stop)
+        # Two workers on one host would read the same folder: one at a time, as for IMAP.
+        key = mailbox_key(inbox)
+        if not take_lease(services.store, key, HOLDER, LEASE_SECONDS, utcnow()):
+            log.info("mailbox=%s is being read by another worker; skipping", inbox.name)
+            return PassResult()
+        try:
+            result = poll_maildir(MaildirSource(inbox.path, inbox.name), services, stop)
+        finally:
+            release_lease(services.store, key, HOLDER)
         _record_success(services, inbox)
         return result
     mailbox = ImapMailbox(inbox)

@@ -180,3 +180,29 @@ def test_the_ticket_page_names_the_mailbox(tmp_path, imap_account, smtp, cli):
     page = client.get(f"/tickets/{ticket.ref}").get_data(as_text=True)
     meta = page[page.index("ticket-meta"):][:600]
     assert " in privacy</span>" in meta, meta
+
+
+def test_a_maildir_read_by_another_worker_is_left_to_it(tmp_path):
+    """Two workers on one host share the embedded Maildir: the one without the lease waits."""
+    from datetime import timedelta
+
+    import classifier
+    from dsr.store import take_lease
+    from intake.runner import mailbox_key, poll_once
+
+    config = write_config(tmp_path, {})
+    settings = load_settings(config, {})
+    store = Store(settings.database.url)
+    store.migrate()
+    services = Services(settings=settings, store=store, classifier=classifier.load(
+        None, settings.classifier.request_threshold, settings.classifier.triage_threshold))
+    (tmp_path / "mail" / "new").mkdir(parents=True)
+    (tmp_path / "mail" / "new" / "1.eml").write_bytes(
+        (MESSAGES / "access_request_en.eml").read_bytes())
+    key = mailbox_key(settings.inbox)
+    assert take_lease(store, key, "other-host#1:77", 300, utcnow())
+    assert sum(poll_once(services).counts.values()) == 0
+    assert (tmp_path / "mail" / "new" / "1.eml").exists()
+    assert take_lease(store, key, "other-host#1:77", -1, utcnow() - timedelta(seconds=1))
+    assert poll_once(services).counts == {"opened": 1}
+    store.dispose()

@@ -13,7 +13,14 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from dsr import casework, health, lifecycle
-from dsr.tickets import CLOSED_STATES, OutboxItem, RequestKind, Ticket, TicketState
+from dsr.tickets import (
+    CLOSED_STATES,
+    LabelFeedback,
+    OutboxItem,
+    RequestKind,
+    Ticket,
+    TicketState,
+)
 from web import context
 from web.charts import horizontal_bars, stacked_columns
 from web.filters import RIGHT_LABELS
@@ -75,6 +82,28 @@ def _per_month(db: Session, today: date) -> list[tuple[str, dict[str, int]]]:
     return [(m.strftime("%b %y"), dict(counts[m])) for m in months]
 
 
+# How each month's tickets came out of the classifier, for staff to watch the model drift.
+VERDICTS = (("answered", "Acknowledged automatically, labels kept"),
+            ("triaged", "Sent to staff (triage), labels kept"),
+            ("corrected", "Labels corrected by staff"))
+
+
+def _verdicts_per_month(db: Session, today: date) -> list[tuple[str, dict[str, int]]]:
+    months = _months(today)
+    start = datetime.combine(months[0], datetime.min.time())
+    corrected = set(db.execute(select(LabelFeedback.ticket_id).distinct()).scalars())
+    counts: dict[date, Counter[str]] = {m: Counter() for m in months}
+    rows = db.execute(select(Ticket.id, Ticket.received_at, Ticket.decision).where(
+        Ticket.received_at >= start, Ticket.merged_into_id.is_(None)))
+    for ticket_id, received_at, decision in rows:
+        month = received_at.date().replace(day=1)
+        if month in counts:
+            kind = ("corrected" if ticket_id in corrected else
+                    "answered" if decision == "request" else "triaged")
+            counts[month][kind] += 1
+    return [(m.strftime("%b %y"), dict(counts[m])) for m in months]
+
+
 def _timeliness(db: Session, now: datetime) -> Timeliness:
     closed = db.execute(select(Ticket).where(
         Ticket.state.in_(OUTCOMES), Ticket.closed_at >= now - RATE_WINDOW,
@@ -133,12 +162,15 @@ def dashboard() -> str:
         stuck = health.outbox_alert(db, context.settings().health, now)
         by_days_left = _open_by_days_left(db, now.date())
         per_month = _per_month(db, now.date())
+        verdicts = _verdicts_per_month(db, now.date())
         timeliness = _timeliness(db, now)
         parked = _parked(db)
     series = [k.value for k in RequestKind]
     return render_template(
         "dashboard.html", deadline_chart=horizontal_bars(by_days_left),
         month_chart=stacked_columns(per_month, series), per_month=per_month, series=series,
+        verdict_chart=stacked_columns(verdicts, [k for k, _ in VERDICTS]), verdicts=verdicts,
+        verdict_labels=dict(VERDICTS),
         right_labels=RIGHT_LABELS, timeliness=timeliness, parked=parked, mailboxes=mailboxes,
         mailbox_alerts=[a for m in mailboxes for a in m.alerts] + ([stuck] if stuck else []),
         open_total=sum(v for _, v, _ in by_days_left),

@@ -175,3 +175,22 @@ def test_outgoing_mail_stuck_behind_a_dead_smtp_server_is_shown(staff, store, se
     page = staff.get("/dashboard").get_data(as_text=True)
     assert "outgoing mail(s) not delivered, the oldest for 180 min" in page
     assert "ConnectionRefusedError" in page
+
+
+def test_the_classifier_chart_counts_answered_triaged_and_corrected_tickets(staff, open_ticket):
+    from dsr.tickets import TicketState
+
+    now = utcnow()
+    open_ticket(received_at=now - timedelta(minutes=3), kinds=("access",))
+    open_ticket(received_at=now - timedelta(minutes=2), kinds=("erasure",),
+                state=TicketState.NEEDS_TRIAGE)
+    corrected = open_ticket(received_at=now - timedelta(minutes=1), kinds=("objection",))
+    staff.fresh_token()
+    staff.post(f"/tickets/{corrected.ref}/labels", {"rights": ["objection", "withdrawal"]})
+
+    page = staff.get("/dashboard").get_data(as_text=True)
+    section = page[page.index('id="verdict-heading"'):page.index('id="mailboxes-heading"')]
+    this_month = now.strftime("%b %y")
+    row = section[section.index(f'<th scope="row">{this_month}</th>'):]
+    assert row.startswith(f'<th scope="row">{this_month}</th><td>1</td><td>1</td><td>1</td>')
+    assert f"<title>{this_month}: 1 Labels corrected by staff</title>" in section

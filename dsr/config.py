@@ -20,6 +20,7 @@ from typing import Any, Literal
 from dsr.errors import ConfigError
 
 ENV_PREFIX = "RIGHTSBOT_"
+OUTGOING = "outgoing"  # the health name of the SMTP connection
 
 
 @dataclass(frozen=True)
@@ -180,6 +181,13 @@ class Settings:
     @property
     def inboxes(self) -> tuple[InboxSettings, ...]:
         return self.mailboxes or (self.inbox,)
+
+    @property
+    def watched(self) -> tuple[str, ...]:
+        """Names whose health staff are shown: every mailbox, and "outgoing" when SMTP uses
+        an OAuth token (its refresh token can expire too)."""
+        names = tuple(inbox.name for inbox in self.inboxes)
+        return names + (OUTGOING,) if self.outgoing.auth == "xoauth2" else names
 
     def inbox_named(self, name: str) -> InboxSettings:
         """The mailbox a ticket came from; the first one for unknown or empty names."""

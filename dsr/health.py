@@ -59,6 +59,18 @@ def record_failure(session: Session, key: str, label: str, now: datetime, error:
     state.login_failed = login_failed
 
 
+def record_token_expiry(session: Session, key: str, label: str,
+                        expires_at: datetime) -> None:
+    """Only when the refresh token expires (the SMTP connection: its failures show as
+    waiting mail, see outbox_alert, so nothing here goes stale)."""
+    state = session.get(MailboxState, key)
+    if state is None:
+        state = MailboxState(name=key, uidvalidity=0, last_uid=0, alerts_sent={})
+        session.add(state)
+    state.label = label
+    state.token_expires_at = expires_at
+
+
 def alerts_for(state: MailboxState, health: HealthSettings, now: datetime) -> list[Alert]:
     label = state.label or state.name
     found: list[Alert] = []

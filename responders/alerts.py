@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 def queue_health_alerts(session: Session, settings: Settings, now: datetime) -> list[Alert]:
     """Queue a mail for each alert due to be (re)sent; returns the alerts mailed."""
-    labels = tuple(inbox.name for inbox in settings.inboxes)
+    labels = settings.watched
     repeat = timedelta(hours=settings.health.repeat_alert_hours)
     staff = settings.organisation.staff_address
     mailed: list[Alert] = []

@@ -240,6 +240,26 @@ def _deliver(services, stop: threading.Event | None = None) -> int:  # type: ign
                         services.settings.organisation.reply_from, stop=stop)
 
 
+def _record_smtp_token(services, recorded: datetime | None) -> datetime | None:  # type: ignore[no-untyped-def]
+    """Keep the SMTP refresh token's expiry where the health alerts look (when it changes)."""
+    from dsr import health
+    from dsr.config import OUTGOING
+    from dsr.tokens import token_source_for
+
+    out = services.settings.outgoing
+    expires = token_source_for(out.token_command).refresh_expires_at
+    if expires is None or expires == recorded:
+        return recorded
+    try:
+        with services.store.unit_of_work() as session:
+            health.record_token_expiry(session, f"smtp:{out.host}:{out.port}", OUTGOING,
+                                       expires)
+    except TransientError as exc:
+        log.error("SMTP token expiry not recorded: %s", exc)
+        return recorded
+    return expires
+
+
 def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
     from intake.runner import poll_once
 
@@ -469,8 +489,11 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         queued by another worker or by the web view is picked up within the interval)."""
         from responders.outbox import wait_for_queued
 
+        recorded = None
         while not stop.is_set():
             send_job()
+            if settings.outgoing.auth == "xoauth2":
+                recorded = _record_smtp_token(services, recorded)
             wait_for_queued(settings.outgoing.send_interval)
 
     sending = threading.Thread(target=sender, name="sender", daemon=True)

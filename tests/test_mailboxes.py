@@ -206,3 +206,34 @@ def test_a_maildir_read_by_another_worker_is_left_to_it(tmp_path):
     assert take_lease(store, key, "other-host#1:77", -1, utcnow() - timedelta(seconds=1))
     assert poll_once(services).counts == {"opened": 1}
     store.dispose()
+
+
+def test_the_smtp_refresh_token_expiry_reaches_the_health_alerts(tmp_path):
+    import sys
+
+    import classifier
+    from dsr.tokens import token_source_for
+    from rightsbot.cli import _record_smtp_token
+
+    script = tmp_path / "token.py"
+    script.write_text("import json\nprint(json.dumps({'access_token': 'tok', 'expires_in': 3600,"
+                      " 'refresh_token_expires_at': '2026-12-01T00:00:00Z'}))\n")
+    command = f"{sys.executable} {script}"
+    config = write_config(tmp_path, {"outgoing": {
+        "kind": "smtp", "host": "smtp.example.org", "user": "info@harbourline.example",
+        "auth": "xoauth2", "token_command": command}})
+    settings = load_settings(config, {})
+    store = Store(settings.database.url)
+    store.migrate()
+    services = Services(settings=settings, store=store, classifier=classifier.load(None))
+    assert token_source_for(command).token() == "tok"  # as the sender's login would
+
+    recorded = _record_smtp_token(services, None)
+
+    assert recorded == datetime(2026, 12, 1)
+    with store.unit_of_work() as session:
+        (_state, alerts), = health.current_alerts(session, settings.watched, settings.health,
+                                                  datetime(2026, 11, 26))
+    assert [(a.mailbox, a.kind) for a in alerts] == [("outgoing", health.TOKEN)]
+    assert "expires in 5 day(s)" in alerts[0].message
+    store.dispose()

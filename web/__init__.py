@@ -49,7 +49,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         from web import context
 
         plain = {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
-        labels = tuple(inbox.name for inbox in settings.inboxes)
+        labels = settings.watched
         try:
             with context.store().unit_of_work() as db:
                 db.execute(text("SELECT 1"))

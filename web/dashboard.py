@@ -139,26 +139,26 @@ class MailboxHealth:
         return "failing" if self.last_error else "ok"
 
 
-def _mailboxes(db: Session, now: datetime) -> list[MailboxHealth]:
-    """Every configured mailbox, read or not yet, with what dsr.health says about it."""
+def _mailboxes(db: Session, now: datetime) -> tuple[list[MailboxHealth], list[health.Alert]]:
+    """Every configured mailbox, read or not yet, with what dsr.health says about it; and
+    every alert (the SMTP connection's OAuth token included)."""
     settings = context.settings()
-    labels = tuple(inbox.name for inbox in settings.inboxes)
-    known = {state.label: (state, alerts)
-             for state, alerts in health.current_alerts(db, labels, settings.health, now)}
+    known = {state.label: (state, alerts) for state, alerts in
+             health.current_alerts(db, settings.watched, settings.health, now)}
     out = []
     for inbox in settings.inboxes:
         state, alerts = known.get(inbox.name, (None, []))
         out.append(MailboxHealth(inbox.name, inbox.kind,
                                  state.last_success_at if state else None,
                                  state.last_error if state else "", alerts))
-    return out
+    return out, [alert for _, alerts in known.values() for alert in alerts]
 
 
 @bp.get("/dashboard")
 def dashboard() -> str:
     now = context.now()
     with context.store().unit_of_work() as db:
-        mailboxes = _mailboxes(db, now)
+        mailboxes, alerts = _mailboxes(db, now)
         stuck = health.outbox_alert(db, context.settings().health, now)
         by_days_left = _open_by_days_left(db, now.date())
         per_month = _per_month(db, now.date())
@@ -172,7 +172,7 @@ def dashboard() -> str:
         verdict_chart=stacked_columns(verdicts, [k for k, _ in VERDICTS]), verdicts=verdicts,
         verdict_labels=dict(VERDICTS),
         right_labels=RIGHT_LABELS, timeliness=timeliness, parked=parked, mailboxes=mailboxes,
-        mailbox_alerts=[a for m in mailboxes for a in m.alerts] + ([stuck] if stuck else []),
+        mailbox_alerts=alerts + ([stuck] if stuck else []),
         open_total=sum(v for _, v, _ in by_days_left),
         register_from=now.date().replace(month=1, day=1), register_to=now.date())
 

@@ -68,3 +68,23 @@ def test_only_configured_mailboxes_count_and_a_moved_one_speaks_by_its_newest_ro
         health.record_failure(session, "maildir:/gone", "removed", NOW - timedelta(days=9),
                               "no such folder", login_failed=False)
     assert _kinds(store, NOW, labels=("info",)) == {"info": []}
+
+
+def test_the_smtp_token_is_watched_only_for_its_expiry(store):
+    with store.unit_of_work() as session:
+        health.record_token_expiry(session, "smtp:smtp.example.org:587", "outgoing",
+                                   NOW + timedelta(days=3))
+    # Never "not read": the outbox shows SMTP trouble; only the token can warn here.
+    kinds = _kinds(store, NOW + timedelta(days=1), labels=("info", "outgoing"))
+    assert kinds == {"outgoing": [health.TOKEN]}
+
+
+def test_outgoing_is_watched_when_smtp_uses_oauth(tmp_path):
+    from dsr.config import load_settings
+
+    path = tmp_path / "rightsbot.toml"
+    path.write_text("[outgoing]\nkind = 'smtp'\nhost = 'smtp.example.org'\n"
+                    "user = 'info@example.org'\nauth = 'xoauth2'\ntoken_command = 'x'\n")
+    assert load_settings(path, {}).watched == ("inbox", "outgoing")
+    path.write_text("[outgoing]\nkind = 'smtp'\nhost = 'smtp.example.org'\n")
+    assert load_settings(path, {}).watched == ("inbox",)

@@ -187,7 +187,7 @@ class Settings:
         """Names whose health staff are shown: every mailbox, and "outgoing" when SMTP uses
         an OAuth token (its refresh token can expire too)."""
         names = tuple(inbox.name for inbox in self.inboxes)
-        return names + (OUTGOING,) if self.outgoing.auth == "xoauth2" else names
+        return (*names, OUTGOING) if self.outgoing.auth == "xoauth2" else names
 
     def inbox_named(self, name: str) -> InboxSettings:
         """The mailbox a ticket came from; the first one for unknown or empty names."""

@@ -62,7 +62,7 @@ poll_interval = 5                       # seconds between passes (IMAP without I
 # user = "privacy@example.org"
 # password_command = "pass show rightsbot/privacy"
 # reply_from = "privacy@example.org"
-# policy = "all_requests"               # every mail here is at least triaged ("classify": the model decides)
+# policy = "all_requests"               # every mail is at least triaged ("classify": model decides)
 # deadline_policy = "nl"                # this mailbox's calendar (default: [deadlines] policy)
 
 [outgoing]

@@ -52,7 +52,7 @@ def mailbox_key(inbox: InboxSettings) -> str:
 
 def _record_success(services: Services, inbox: InboxSettings,
                     mailbox: ImapMailbox | None = None) -> None:
-    expires = getattr(mailbox, "oauth_refresh_expires_at", None) if mailbox else None
+    expires = mailbox.oauth_refresh_expires_at if mailbox else None
     with services.store.unit_of_work() as session:
         health.record_success(session, mailbox_key(inbox), inbox.name, utcnow(), expires)
 
@@ -132,8 +132,8 @@ def poll_imap(mailbox: ImapMailbox, services: Services,
                 # worker hold it now (we were too slow), leave the rest to that one.
                 if not take_lease(services.store, mailbox.name, HOLDER, LEASE_SECONDS,
                                   utcnow()):
-                    log.warning("mailbox=%s lease lost mid-pass; leaving the rest to %s",
-                                mailbox.name, "its holder")
+                    log.warning("mailbox=%s lease lost mid-pass; leaving the rest to its "
+                                "holder", mailbox.name)
                     break
                 renewed = time.monotonic()
     _record_success(services, mailbox.settings, mailbox)
@@ -236,14 +236,11 @@ def watch_imap(services: Services, stop: threading.Event,
                 backoff = 1.0
                 if result.counts:
                     log.info("mailbox=%s pass: %s", mailbox.name, result)
-                if not take_lease(services.store, mailbox.name, HOLDER, LEASE_SECONDS,
-                                  utcnow()):
-                    log.warning("mailbox=%s lease lost to another worker; standing by",
-                                inbox.name)
-                    break
-                if result.counts:
+                held = take_lease(services.store, mailbox.name, HOLDER, LEASE_SECONDS,
+                                  utcnow())
+                if held and result.counts:
                     continue  # mail may have come while we worked: look again before waiting
-                if not _wait_holding_the_lease(mailbox, services, idle, stop):
+                if not held or not _wait_holding_the_lease(mailbox, services, idle, stop):
                     log.warning("mailbox=%s lease lost to another worker; standing by",
                                 inbox.name)
                     break

@@ -409,14 +409,16 @@ def cmd_tickets(args: argparse.Namespace, settings: Settings) -> int:
             "statutory_deadline": t.statutory_due_on.isoformat() if t.statutory_due_on else None,
             "days_left": days_left(t, today), "extended": bool(t.extension_months),
             "paused": t.paused_since is not None, "identity": t.identity_state,
-            "decision": t.decision, "signals": t.signals,
+            "decision": t.decision, "signals": t.signals, "mailbox": t.mailbox,
         } for t in session.execute(select(Ticket).order_by(Ticket.due_on, Ticket.id)).scalars()]
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0
     for r in rows:
-        print(f"{r['reference']}  {r['state']:<18} {r['deadline']}  {','.join(r['rights']) or '-':<28}"
-              f" {r['language']}  {r['requester']}")
+        rights = ",".join(r["rights"]) or "-"
+        where = f"  ({r['mailbox']})" if settings.mailboxes and r["mailbox"] else ""
+        print(f"{r['reference']}  {r['state']:<18} {r['deadline']}  {rights:<28}"
+              f" {r['language']}  {r['requester']}{where}")
     if not rows:
         print("no tickets yet")
     return 0

@@ -116,7 +116,7 @@ def test_a_mailbox_whose_login_fails_does_not_stop_the_others(
     assert b"Login to mailbox info is refused" in alerts[0].raw
 
 
-def test_maildir_and_imap_mailboxes_side_by_side(tmp_path, imap_account, smtp, cli):
+def test_maildir_and_imap_mailboxes_side_by_side(tmp_path, imap_account, smtp, cli, capsys):
     config = _config(tmp_path, smtp, [
         {"name": "info", "kind": "maildir", "path": "mail"},
         _imap(imap_account, "privacy", reply_from="privacy@harbourline.example"),
@@ -130,6 +130,10 @@ def test_maildir_and_imap_mailboxes_side_by_side(tmp_path, imap_account, smtp, c
 
     assert sorted((t.mailbox, t.language) for t in _rows(config, Ticket)) == \
         [("info", "en"), ("privacy", "nl")]
+    assert cli(config, "tickets") == 0
+    listed = capsys.readouterr().out
+    assert "m.okafor@example.com  (info)" in listed
+    assert "anouk.visser@example.nl  (privacy)" in listed
     assert {s.label for s in _rows(config, MailboxState) if s.last_success_at} == \
         {"info", "privacy"}
 

@@ -147,10 +147,8 @@ def model_text(subject: str, body: str) -> str:
     body_text = new_text(body)
     subject = subject.strip()
     # A reply's subject is the old thread's, often a request we already answered ("Re: Your
-    # data has been deleted", "Re: You have been unsubscribed"); when the reply has any new
-    # text of its own, even "Cheers, appreciated", that text decides. Only a reply without new
-    # words keeps its subject (there is nothing else to read).
-    if _REPLY.match(subject) and body_text.split():
+    # data has been deleted"); when the reply has new text of its own, that text decides.
+    if _REPLY.match(subject) and len(body_text.split()) >= 3:
         subject = ""
     text = f"{subject}\n\n{body_text}".strip()
     text = re.sub(r"[ \t\u00a0]+", " ", text)

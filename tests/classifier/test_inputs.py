@@ -80,11 +80,6 @@ def test_a_reply_with_new_text_is_read_without_the_old_threads_subject() -> None
     # "Re: Your data has been deleted" is our own confirmation; the reply decides, not it.
     text = model_text("Re: Your data has been deleted", "Thanks, that is all I needed.")
     assert text == "Thanks, that is all I needed."
-    # Two words are new text too: "Cheers, appreciated" is read without the old subject.
-    assert model_text("Re: You have been unsubscribed", "Cheers, appreciated.") == \
-        "Cheers, appreciated."
-    assert model_text("AW: Löschbestätigung", "ok") == "ok"
-    assert model_text("RE : Désinscription confirmée", "Merci !") == "Merci !"
-    # A reply without new words keeps its subject, and so does a mail that is not a reply.
-    assert model_text("Re: my data", "").startswith("Re: my data")
+    # A bare "ok" keeps the subject, and so does a mail that is not a reply.
+    assert model_text("Re: my data", "ok").startswith("Re: my data")
     assert model_text("Delete my data", "Thanks, that is all.").startswith("Delete my data")

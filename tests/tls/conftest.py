@@ -185,3 +185,15 @@ def make_services(tmp_path: Path, shipped_classifier: Any) -> Iterator[Callable[
     yield make
     for store in stores:
         store.dispose()
+
+
+def read_mailbox(settings: Any) -> list[bytes]:
+    """Connect with these InboxSettings, read the first ten messages' bytes, log out."""
+    from intake.mailbox import ImapMailbox
+
+    mailbox = ImapMailbox(settings)
+    mailbox.connect()
+    try:
+        return [item.raw for item in mailbox.new_messages(0, 10)]
+    finally:
+        mailbox.close()

@@ -15,6 +15,8 @@ from dsr.tickets import MailboxState, Ticket
 from intake.mailbox import ImapMailbox
 from intake.runner import poll_once
 
+from .conftest import read_mailbox
+
 
 def _inbox(account: Any, **changes: Any) -> InboxSettings:
     values: dict[str, Any] = {
@@ -23,15 +25,6 @@ def _inbox(account: Any, **changes: Any) -> InboxSettings:
         "ca_file": account.server.certs.ca, "timeout": 10, "idle": False}
     values.update(changes)
     return InboxSettings(**values)
-
-
-def _read(settings: InboxSettings) -> list[bytes]:
-    mailbox = ImapMailbox(settings)
-    mailbox.connect()
-    try:
-        return [item.raw for item in mailbox.new_messages(0, 10)]
-    finally:
-        mailbox.close()
 
 
 def _count(services: Any, model: Any) -> int:
@@ -49,7 +42,7 @@ def test_imaps_with_the_test_ca_opens_a_ticket(tls_account, make_services):
 
 def test_starttls_reads_mail(tls_account):
     tls_account.deliver("access_request_en.eml")
-    raws = _read(_inbox(tls_account, port=tls_account.server.port, security="starttls"))
+    raws = read_mailbox(_inbox(tls_account, port=tls_account.server.port, security="starttls"))
     assert len(raws) == 1 and b"Subject:" in raws[0]
 
 
@@ -73,17 +66,17 @@ def test_a_certificate_for_another_host_name_is_refused(tls_account, security):
     """Dovecot answers SNI "localhost" with a certificate for mail.other.example (same CA)."""
     port = tls_account.server.imaps_port if security == "ssl" else tls_account.server.port
     with pytest.raises(TransientError, match=r"certificate verify failed.*mismatch"):
-        _read(_inbox(tls_account, host="localhost", port=port, security=security))
+        read_mailbox(_inbox(tls_account, host="localhost", port=port, security=security))
 
 
 def test_a_ca_that_did_not_issue_the_certificate_is_refused(tls_account):
     with pytest.raises(TransientError, match="certificate verify failed"):
-        _read(_inbox(tls_account, ca_file=tls_account.server.certs.unrelated_ca))
+        read_mailbox(_inbox(tls_account, ca_file=tls_account.server.certs.unrelated_ca))
 
 
 def test_an_unreadable_ca_file_says_so(tls_account, tmp_path):
     with pytest.raises(TransientError, match=r"ca_file .*missing.pem cannot be used"):
-        _read(_inbox(tls_account, ca_file=str(tmp_path / "missing.pem")))
+        read_mailbox(_inbox(tls_account, ca_file=str(tmp_path / "missing.pem")))
 
 
 def test_starttls_not_offered_never_sends_the_password(imap_account):
@@ -104,4 +97,4 @@ def test_starttls_not_offered_never_sends_the_password(imap_account):
 
 def test_refused_password_is_an_authentication_failure(tls_account):
     with pytest.raises(AuthenticationFailed, match=f"IMAP login refused for {tls_account.user}"):
-        _read(_inbox(tls_account, password="not-the-password"))  # noqa: S106
+        read_mailbox(_inbox(tls_account, password="not-the-password"))  # noqa: S106

@@ -16,6 +16,8 @@ from dsr.config import InboxSettings
 from dsr.errors import AuthenticationFailed
 from intake.mailbox import ImapMailbox
 
+from .conftest import read_mailbox
+
 _tokens = itertools.count(1)
 
 
@@ -29,15 +31,6 @@ def _inbox(account: Any, command: str) -> InboxSettings:
                          auth="xoauth2", token_command=command, timeout=10, idle=False)
 
 
-def _read(settings: InboxSettings) -> list[bytes]:
-    mailbox = ImapMailbox(settings)
-    mailbox.connect()
-    try:
-        return [item.raw for item in mailbox.new_messages(0, 10)]
-    finally:
-        mailbox.close()
-
-
 @pytest.mark.parametrize("security", ["ssl", "starttls"])
 def test_login_with_a_token_from_the_command_reads_mail(tls_account, introspection,
                                                         token_command, security, caplog):
@@ -49,8 +42,8 @@ def test_login_with_a_token_from_the_command_reads_mail(tls_account, introspecti
     port = tls_account.server.imaps_port if security == "ssl" else tls_account.server.port
     settings = dataclasses.replace(_inbox(tls_account, command.command), port=port,
                                    security=security)
-    assert len(_read(settings)) == 1
-    assert len(_read(settings)) == 1  # a reconnect (new ImapMailbox) reuses the cached token
+    assert len(read_mailbox(settings)) == 1
+    assert len(read_mailbox(settings)) == 1  # a reconnect (new ImapMailbox) reuses the cached token
     assert command.calls() == 1
     assert introspection.asked.count(token) == 2  # Dovecot asked about it for each login
     sasl = base64.b64encode(f"user={tls_account.user}\x01auth=Bearer {token}\x01\x01".encode())
@@ -66,11 +59,11 @@ def test_a_revoked_token_is_replaced_by_running_the_command_once_more(tls_accoun
                             {"access_token": new, "expires_in": 3600})
     tls_account.deliver("access_request_en.eml")
     settings = _inbox(tls_account, command.command)
-    assert len(_read(settings)) == 1
+    assert len(read_mailbox(settings)) == 1
     # The provider revokes the token before its stated expiry (password change, admin).
     introspection.revoke(old)
     introspection.allow(new, tls_account.user)
-    assert len(_read(settings)) == 1
+    assert len(read_mailbox(settings)) == 1
     assert command.calls() == 2
     assert introspection.asked[-2:] == [old, new]
 
@@ -83,8 +76,8 @@ def test_an_expired_token_is_refreshed_before_login(tls_account, introspection, 
     command = token_command({"access_token": first, "expires_in": 30},
                             {"access_token": second, "expires_in": 3600})
     settings = _inbox(tls_account, command.command)
-    _read(settings)
-    _read(settings)
+    read_mailbox(settings)
+    read_mailbox(settings)
     assert command.calls() == 2
     assert introspection.asked[-2:] == [first, second]
 
@@ -95,7 +88,7 @@ def test_a_command_that_keeps_giving_bad_tokens_fails_authentication(tls_account
     command = token_command("bad-token-one", "bad-token-two")
     with pytest.raises(AuthenticationFailed,
                        match=f"IMAP login refused for {tls_account.user}") as caught:
-        _read(_inbox(tls_account, command.command))
+        read_mailbox(_inbox(tls_account, command.command))
     assert command.calls() == 2  # one fresh try, not a loop
     assert introspection.asked[-2:] == ["bad-token-one", "bad-token-two"]
     assert "bad-token" not in str(caught.value)
@@ -105,7 +98,7 @@ def test_a_failing_command_never_reaches_the_server(tls_account, introspection, 
     command = token_command(None)
     asked = len(introspection.asked)
     with pytest.raises(AuthenticationFailed, match=r"exit code 3.*invalid_grant"):
-        _read(_inbox(tls_account, command.command))
+        read_mailbox(_inbox(tls_account, command.command))
     assert len(introspection.asked) == asked
 
 

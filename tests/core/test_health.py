@@ -4,22 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import pytest
-
 from dsr import health
 from dsr.config import HealthSettings
-from dsr.store import Store
 
 NOW = datetime(2026, 11, 25, 12, 0)
 RULES = HealthSettings(stale_after_minutes=30, token_warning_days=14)
-
-
-@pytest.fixture
-def store(database_url):
-    store = Store(database_url)
-    store.migrate()
-    yield store
-    store.dispose()
 
 
 def _kinds(store, now, labels=("info",)):

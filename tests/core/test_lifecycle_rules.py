@@ -8,16 +8,7 @@ import pytest
 
 from dsr import casework, lifecycle
 from dsr.errors import IllegalTransition
-from dsr.store import Store
 from dsr.tickets import TicketState
-
-
-@pytest.fixture
-def store(database_url):
-    store = Store(database_url)
-    store.migrate()
-    yield store
-    store.dispose()
 
 
 def _open(session, received: datetime, policy: str = "uk", kinds=("access",)):

@@ -191,3 +191,14 @@ def _dispose_stores() -> Iterator[None]:
     yield
     for store in _stores.values():
         store.dispose()
+
+
+@pytest.fixture
+def migrated_store(database_url: str) -> Iterator[Any]:
+    """A migrated Store on SQLite and on PostgreSQL (the database_url params)."""
+    from dsr.store import Store
+
+    store = Store(database_url)
+    store.migrate()
+    yield store
+    store.dispose()

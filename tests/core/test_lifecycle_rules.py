@@ -18,8 +18,8 @@ def _open(session, received: datetime, policy: str = "uk", kinds=("access",)):
     return casework.open_ticket(session, new, policy, received)
 
 
-def test_extension_within_the_first_month_moves_the_deadline_and_is_audited(store):
-    with store.unit_of_work() as session:
+def test_extension_within_the_first_month_moves_the_deadline_and_is_audited(migrated_store):
+    with migrated_store.unit_of_work() as session:
         ticket = _open(session, datetime(2026, 3, 10, 9))
         assert ticket.due_on == date(2026, 4, 10)
         lifecycle.extend(session, ticket, 2, "250 boxes of archived files to search", "uk",
@@ -31,8 +31,8 @@ def test_extension_within_the_first_month_moves_the_deadline_and_is_audited(stor
         assert kinds[-1] == "extended" and "state_changed" in kinds
 
 
-def test_extension_after_the_first_month_is_refused(store):
-    with store.unit_of_work() as session:
+def test_extension_after_the_first_month_is_refused(migrated_store):
+    with migrated_store.unit_of_work() as session:
         ticket = _open(session, datetime(2026, 3, 10, 9))
         with pytest.raises(IllegalTransition, match="too late"):
             lifecycle.extend(session, ticket, 1, "complex", "uk", datetime(2026, 4, 11, 9), "al")
@@ -42,8 +42,8 @@ def test_extension_after_the_first_month_is_refused(store):
             lifecycle.extend(session, ticket, 3, "x", "uk", datetime(2026, 3, 20, 9), "al")
 
 
-def test_uk_clock_runs_from_identity_confirmation(store):
-    with store.unit_of_work() as session:
+def test_uk_clock_runs_from_identity_confirmation(migrated_store):
+    with migrated_store.unit_of_work() as session:
         ticket = _open(session, datetime(2026, 3, 10, 9))
         lifecycle.request_identity(session, ticket, datetime(2026, 3, 10, 9), "bot")
         assert ticket.state == "awaiting_identity"
@@ -53,8 +53,8 @@ def test_uk_clock_runs_from_identity_confirmation(store):
         assert ticket.state == "in_progress"
 
 
-def test_eu_clock_runs_from_receipt_whatever_happens(store):
-    with store.unit_of_work() as session:
+def test_eu_clock_runs_from_receipt_whatever_happens(migrated_store):
+    with migrated_store.unit_of_work() as session:
         ticket = _open(session, datetime(2026, 3, 10, 9), policy="eu")
         lifecycle.request_identity(session, ticket, datetime(2026, 3, 10, 9), "bot")
         lifecycle.mark_verified(session, ticket, "eu", datetime(2026, 3, 20, 15), "requester")
@@ -63,8 +63,8 @@ def test_eu_clock_runs_from_receipt_whatever_happens(store):
         assert ticket.due_on == date(2026, 4, 10)
 
 
-def test_uk_clarification_pause_adds_the_waiting_days(store):
-    with store.unit_of_work() as session:
+def test_uk_clarification_pause_adds_the_waiting_days(migrated_store):
+    with migrated_store.unit_of_work() as session:
         ticket = _open(session, datetime(2026, 3, 10, 9))
         lifecycle.pause_for_clarification(session, ticket, "uk", datetime(2026, 3, 12), "alice",
                                           "Which years do you mean?")
@@ -73,8 +73,8 @@ def test_uk_clarification_pause_adds_the_waiting_days(store):
         assert ticket.due_on == date(2026, 4, 17)
 
 
-def test_refusal_needs_a_known_reason_and_closed_tickets_stay_closed(store):
-    with store.unit_of_work() as session:
+def test_refusal_needs_a_known_reason_and_closed_tickets_stay_closed(migrated_store):
+    with migrated_store.unit_of_work() as session:
         ticket = _open(session, datetime(2026, 3, 10, 9))
         with pytest.raises(IllegalTransition, match="refusal needs"):
             lifecycle.close(session, ticket, TicketState.REFUSED, "because", datetime(2026, 3, 11),
@@ -88,14 +88,14 @@ def test_refusal_needs_a_known_reason_and_closed_tickets_stay_closed(store):
             lifecycle.extend(session, ticket, 1, "x", "uk", datetime(2026, 3, 12), "al")
 
 
-def test_complaints_get_a_thirty_day_acknowledgement_clock(store):
-    with store.unit_of_work() as session:
+def test_complaints_get_a_thirty_day_acknowledgement_clock(migrated_store):
+    with migrated_store.unit_of_work() as session:
         ticket = _open(session, datetime(2026, 3, 10, 9), kinds=("complaint",))
         assert ticket.complaint_ack_due_on == date(2026, 4, 9)
 
 
-def test_merge_moves_messages_and_closes_the_duplicate(store):
-    with store.unit_of_work() as session:
+def test_merge_moves_messages_and_closes_the_duplicate(migrated_store):
+    with migrated_store.unit_of_work() as session:
         first = _open(session, datetime(2026, 3, 10, 9))
         second = _open(session, datetime(2026, 3, 11, 9), kinds=("erasure",))
         lifecycle.merge(session, second, first, datetime(2026, 3, 12), "alice")

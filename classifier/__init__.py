@@ -343,6 +343,7 @@ def load(path: Path | str | None = None, request_threshold: float = DEFAULT_REQU
     preload()
     import spacy
 
+    import classifier.ensemble  # noqa: F401  registers the textcat's architecture
     import classifier.rules  # noqa: F401  registers the rightsbot_cues factory
 
     model_path = Path(path) if path else MODEL_DIR

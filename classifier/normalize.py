@@ -147,8 +147,9 @@ def model_text(subject: str, body: str) -> str:
     body_text = new_text(body)
     subject = subject.strip()
     # A reply's subject is the old thread's, often a request we already answered ("Re: Your
-    # data has been deleted"); when the reply has new text of its own, that text decides.
-    if _REPLY.match(subject) and len(body_text.split()) >= 3:
+    # data has been deleted"); when the reply has new text of its own, even "super, danke",
+    # that text decides (round 6: fewer false requests out of fold, no more dropped ones).
+    if _REPLY.match(subject) and body_text.split():
         subject = ""
     text = f"{subject}\n\n{body_text}".strip()
     text = re.sub(r"[ \t\u00a0]+", " ", text)

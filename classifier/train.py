@@ -11,11 +11,13 @@ import logging
 import random
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from classifier import MODEL_DIR, Classifier, calibrate, save_tokenizers
+from classifier.ensemble import ARCHITECTURE
 from classifier.examples import Example, read_examples, split
 from classifier.labels import LABELS
 from classifier.language import detect_language
@@ -26,35 +28,26 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 SEED = 20261125
-EPOCHS = 12
-BATCH_SIZE = 16
+EPOCHS = 9
+BATCH_SIZE = 32
 DROPOUT = 0.2
 # spaCy's default 0.001 barely moves the sparse bag-of-words weights in a dozen epochs.
 LEARN_RATE = 0.005
 # Models trained on 2 of 3 folds score the third: the data for the cue calibration.
 FOLDS = 3
-# A bag of words and bigrams (with the cue markers among the words) plus a small CNN over
-# NORM (concepts shared across languages, see cues.CONCEPTS) and suffixes, which carries the
-# model to inflections it never saw. Sizes are
-# kept small for speed (>= 500 mails/s on 2 cores) and a model of a few MB.
+# Members of the textcat's mean (ensemble.py), each trained on its own with its own seed.
+MEMBERS = 2
+# Fits run side by side, one per core (the budget is two minutes on two cores).
+WORKERS = 2
+# Each member: a bag of words and bigrams (with the cue markers among the words) plus a small
+# CNN over NORM (concepts shared across languages, see cues.CONCEPTS), which carries the model
+# across languages and wordings it never saw. Round 6 (bench/RESULTS.md) chose the sizes out
+# of fold: two members of width 8 over NORM alone scored as well as three, or three that also
+# embed suffixes, and cost less than the single width-16 model of round 4 (>= 500 mails/s).
 TEXTCAT_MODEL: dict[str, Any] = {
-    "@architectures": "spacy.TextCatEnsemble.v2",
-    "nO": None,
-    "linear_model": {
-        "@architectures": "spacy.TextCatBOW.v3",
-        "exclusive_classes": False, "ngram_size": 2, "no_output_layer": False,
-        "length": 131072,
-    },
-    "tok2vec": {
-        "@architectures": "spacy.Tok2Vec.v2",
-        "embed": {
-            "@architectures": "spacy.MultiHashEmbed.v2", "width": 16,
-            "attrs": ["NORM", "SUFFIX"], "rows": [5000, 2000],
-            "include_static_vectors": False,
-        },
-        "encode": {"@architectures": "spacy.MaxoutWindowEncoder.v2", "width": 16,
-                   "window_size": 1, "maxout_pieces": 2, "depth": 1},
-    },
+    "@architectures": ARCHITECTURE,
+    "members": MEMBERS, "width": 8, "embed_rows": [5000], "bow_length": 131072,
+    "ngram_size": 2, "attrs": ["NORM"],
 }
 
 Progress = Callable[[int, int, float], None]
@@ -75,44 +68,62 @@ def build_pipeline(textcat_model: dict[str, Any] | None = None) -> tuple[Any, Cl
     return nlp, Classifier(nlp)
 
 
+@dataclass(frozen=True)
+class Fit:
+    """One member trained on some examples: a unit of work for the pool."""
+
+    fold: int  # -1: all examples (the shipped model)
+    member: int
+    examples: tuple[Example, ...]
+    epochs: int
+    textcat_model: dict[str, Any]
+    learn_rate: float
+    batch_size: int = BATCH_SIZE
+
+
 def train(examples: list[Example] | None = None, output: Path | None = MODEL_DIR,
           epochs: int = EPOCHS, progress: Progress | None = None,
           textcat_model: dict[str, Any] | None = None,
-          learn_rate: float = LEARN_RATE, folds: int = FOLDS) -> Classifier:
+          learn_rate: float = LEARN_RATE, folds: int = FOLDS,
+          workers: int = WORKERS) -> Classifier:
     """Train on the training split (never the held-out one) and save to `output`.
 
     With folds > 1, k models trained on k-1 folds first score the fold they did not see; those
     scores fit the cue calibration and the per-label bars (calibrate.py). The shipped model
-    is trained on everything.
+    is trained on everything. Every model is a mean of members (ensemble.py), each trained
+    alone with its own seed, so the fits can run in `workers` processes and still give the
+    same model whatever order they finish in.
     """
     if examples is None:
         examples, _ = split(read_examples())
-    total = epochs * (folds + 1 if folds > 1 else 1)
-    done = 0
-
-    def step(epoch: int, loss: float) -> None:
-        if progress:
-            progress(done + epoch, total, loss)
+    model_config = dict(textcat_model or TEXTCAT_MODEL)
+    members = int(model_config.get("members", 1))
+    member_config = {**model_config, "members": 1}
+    parts = [(fold, [e for e in examples if _fold(e, folds) != fold],
+              [e for e in examples if _fold(e, folds) == fold])
+             for fold in (range(folds) if folds > 1 else [])]
+    parts.append((-1, examples, []))
+    jobs = [Fit(fold, member, tuple(seen), epochs, member_config, learn_rate)
+            for fold, seen, _unseen in parts for member in range(members)]
+    trained = _run_fits(jobs, workers, progress)
 
     calibration = None
     thresholds = None
-    if folds > 1:
-        rows = []
-        for fold in range(folds):
-            seen = [e for e in examples if _fold(e, folds) != fold]
-            unseen = [e for e in examples if _fold(e, folds) == fold]
-            _nlp, model = _fit(seen, epochs, step, textcat_model, learn_rate)
-            done += epochs
-            for ex, doc in zip(unseen, model.nlp.pipe(_docs(model, unseen)), strict=True):
-                spans = [(s.label_, s.id_) for s in doc.spans["cues"]]
-                rows.append(({k: float(doc.cats[k]) for k in LABELS},
-                             calibrate.cue_tiers(spans), set(ex.labels)))
+    rows = []
+    for fold, seen, unseen in parts[:-1]:
+        model = _assemble(model_config, [trained[fold, m] for m in range(members)], seen)
+        for ex, doc in zip(unseen, model.nlp.pipe(_docs(model, unseen)), strict=True):
+            spans = [(s.label_, s.id_) for s in doc.spans["cues"]]
+            rows.append(({k: float(doc.cats[k]) for k in LABELS},
+                         calibrate.cue_tiers(spans), set(ex.labels)))
+    if rows:
         calibration = calibrate.fit(rows)
         # The label bars from the same out-of-fold predictions, as calibrated scores.
         thresholds = calibrate.label_thresholds([
             ({k: calibrate.score(calibration, k, cats[k], tiers.get(k, set())) for k in LABELS},
              truth) for cats, tiers, truth in rows])
-    nlp, model = _fit(examples, epochs, step, textcat_model, learn_rate)
+    model = _assemble(model_config, [trained[-1, m] for m in range(members)], examples)
+    nlp = model.nlp
     nlp.meta["name"] = "rightsbot_dsr"
     nlp.meta["version"] = time.strftime("%Y.%m.%d") + f"-{len(examples)}"
     nlp.meta["description"] = "GDPR rights request classifier trained on rightsbot's own examples"
@@ -127,6 +138,47 @@ def train(examples: list[Example] | None = None, output: Path | None = MODEL_DIR
     return Classifier(nlp, tokenizers=model.tokenizers)
 
 
+def _run_fits(jobs: list[Fit], workers: int,
+              progress: Progress | None) -> dict[tuple[int, int], bytes]:
+    """Every fit's trained member (model bytes), keyed by (fold, member)."""
+    total = sum(job.epochs for job in jobs)
+    done = 0
+
+    def report(loss: float) -> None:
+        nonlocal done
+        done += 1
+        if progress:
+            progress(done, total, loss)
+
+    if workers <= 1 or len(jobs) == 1:
+        return {(job.fold, job.member): _fit_member(job, report) for job in jobs}
+    import multiprocessing
+
+    # spawn, not fork: a forked copy of a process with threads (or a half-loaded spaCy) can
+    # hang; each worker imports spaCy once (~1 s) and then trains several members.
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager:
+        epochs_done = manager.Queue()
+        with context.Pool(min(workers, len(jobs))) as pool:
+            pending = [pool.apply_async(_fit_in_worker, (job, epochs_done)) for job in jobs]
+            finished = 0
+            while finished < len(pending):
+                message = epochs_done.get()
+                if message is None:
+                    finished += 1
+                else:
+                    report(message)
+            return {(job.fold, job.member): result.get()
+                    for job, result in zip(jobs, pending, strict=True)}
+
+
+def _fit_in_worker(job: Fit, epochs_done: Any) -> bytes:
+    try:
+        return _fit_member(job, epochs_done.put)
+    finally:
+        epochs_done.put(None)
+
+
 def _fold(example: Example, folds: int) -> int:
     return hashlib.sha256(example.id.encode()).digest()[2] % folds
 
@@ -137,44 +189,66 @@ def _docs(model: Classifier, examples: list[Example]) -> Iterator[Doc]:
         yield model.make_doc(text, detect_language(text))
 
 
-def _fit(examples: list[Example], epochs: int, step: Callable[[int, float], None],
-         textcat_model: dict[str, Any] | None, learn_rate: float) -> tuple[Any, Classifier]:
-    """One seeded training run of the textcat on `examples`."""
+def _training_data(nlp: Any, model: Classifier, examples: Sequence[Example]) -> list[Any]:
     from spacy.training import Example as SpacyExample
+
+    cues = nlp.get_pipe("rightsbot_cues")
+    return [SpacyExample.from_dict(cues(doc), {"cats": {k: float(k in ex.labels) for k in LABELS}})
+            for ex, doc in zip(examples, _docs(model, list(examples)), strict=True)]
+
+
+def _fit_member(job: Fit, epoch_done: Callable[[float], None]) -> bytes:
+    """One seeded training run of a one-member textcat; returns the member's weights."""
     from spacy.util import fix_random_seed, minibatch  # type: ignore[attr-defined]
     from thinc.api import Adam
 
-    fix_random_seed(SEED)
-    rng = random.Random(SEED)
-    nlp, model = build_pipeline(textcat_model)
-    cues = nlp.get_pipe("rightsbot_cues")
-    training = []
-    for ex, doc in zip(examples, _docs(model, examples), strict=True):
-        cats = {label: float(label in ex.labels) for label in LABELS}
-        training.append(SpacyExample.from_dict(cues(doc), {"cats": cats}))
+    # The seed depends on the member only: a member sees the same initial weights and the
+    # same shuffles in every fold, whichever process runs it.
+    seed = SEED + 1000 * job.member
+    fix_random_seed(seed)
+    rng = random.Random(seed)
+    nlp, model = build_pipeline(job.textcat_model)
+    training = _training_data(nlp, model, job.examples)
     with nlp.select_pipes(enable=["textcat_multilabel"]):
         nlp.initialize(lambda: training)
-        optimizer = Adam(learn_rate, use_averages=True, L2=1e-6, grad_clip=1.0)
-        for epoch in range(1, epochs + 1):
+        optimizer = Adam(job.learn_rate, use_averages=True, L2=1e-6, grad_clip=1.0)
+        for epoch in range(1, job.epochs + 1):
             started = time.monotonic()
             rng.shuffle(training)
             losses: dict[str, float] = {}
-            for batch in minibatch(training, size=BATCH_SIZE):  # type: ignore[no-untyped-call]
+            for batch in minibatch(training, size=job.batch_size):  # type: ignore[no-untyped-call]
                 nlp.update(batch, sgd=optimizer, drop=DROPOUT, losses=losses)
             loss = losses.get("textcat_multilabel", 0.0)
-            step(epoch, loss)
-            log.debug("epoch %d loss %.4f in %.1fs", epoch, loss, time.monotonic() - started)
+            epoch_done(loss)
+            log.debug("fold %d member %d epoch %d loss %.4f in %.1fs", job.fold, job.member,
+                      epoch, loss, time.monotonic() - started)
         # Averaged weights (Polyak averaging) generalise better than the last step's.
-        with nlp.use_params(optimizer.averages):
-            averaged = nlp.to_bytes()
-        nlp.from_bytes(averaged)
-    return nlp, model
+        textcat = nlp.get_pipe("textcat_multilabel")
+        with textcat.model.use_params(optimizer.averages):
+            return bytes(textcat.model.layers[0].to_bytes())
+
+
+def _assemble(model_config: dict[str, Any], members: list[bytes],
+              examples: Sequence[Example]) -> Classifier:
+    """A pipeline whose textcat is the mean of the trained members."""
+    nlp, model = build_pipeline({**model_config, "members": len(members)})
+    # Initialising infers the layer shapes from a few examples; the weights are replaced.
+    sample = _training_data(nlp, model, examples[:16])
+    with nlp.select_pipes(enable=["textcat_multilabel"]):
+        nlp.initialize(lambda: sample)
+    mean = nlp.get_pipe("textcat_multilabel").model
+    for layer, weights in zip(mean.layers, members, strict=True):
+        layer.from_bytes(weights)
+    return Classifier(nlp, tokenizers=model.tokenizers)
 
 
 def print_progress(epoch: int, epochs: int, loss: float) -> None:
-    bar = "#" * epoch + "." * (epochs - epoch)
-    print(f"\rtraining [{bar}] epoch {epoch}/{epochs} loss {loss:.3f}", end="", file=sys.stderr,
-          flush=True)
+    """A bar of the training epochs done (all folds and members), updated in place."""
+    width = 40
+    filled = width * epoch // max(epochs, 1)
+    bar = "#" * filled + "." * (width - filled)
+    print(f"\rtraining [{bar}] epoch {epoch}/{epochs} loss {loss:.3f}", end="",
+          file=sys.stderr, flush=True)
     if epoch == epochs:
         print(file=sys.stderr)
 

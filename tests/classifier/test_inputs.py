@@ -80,6 +80,8 @@ def test_a_reply_with_new_text_is_read_without_the_old_threads_subject() -> None
     # "Re: Your data has been deleted" is our own confirmation; the reply decides, not it.
     text = model_text("Re: Your data has been deleted", "Thanks, that is all I needed.")
     assert text == "Thanks, that is all I needed."
-    # A bare "ok" keeps the subject, and so does a mail that is not a reply.
-    assert model_text("Re: my data", "ok").startswith("Re: my data")
+    # Even a one-word reply is read alone ("Re: Afmelding bevestigd" / "top, dank"); a reply
+    # with no new text keeps the subject, and so does a mail that is not a reply.
+    assert model_text("Re: Afmelding bevestigd", "top, dank") == "top, dank"
+    assert model_text("Re: unsubscribe", "").startswith("Re: unsubscribe")
     assert model_text("Delete my data", "Thanks, that is all.").startswith("Delete my data")

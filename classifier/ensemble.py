@@ -47,7 +47,7 @@ def member_config(width: int, embed_rows: list[int], bow_length: int, ngram_size
     }
 
 
-@registry.architectures(ARCHITECTURE)
+@registry.architectures(ARCHITECTURE)  # type: ignore[untyped-decorator]
 def build_mean_textcat(members: int, width: int, embed_rows: list[int], bow_length: int,
                        ngram_size: int, attrs: list[str] = ["NORM", "SUFFIX"],  # noqa: B006
                        nO: int | None = None) -> Model[Any, Floats2d]:

@@ -55,6 +55,8 @@ def test_purge_strips_identity_documents_and_reduces_old_tickets(tmp_path, cli, 
     with store.unit_of_work() as session:
         ticket = session.execute(select(Ticket)).scalar_one()
         assert (ticket.requester_email, ticket.requester_name) == ("", "")
-        assert ticket.kinds == ["erasure"] and ticket.state == "completed"
+        # The purge keeps the ticket's kinds (which labels the classifier gave is its own
+        # tests' business: this mail also gets `access` from the round-6 model).
+        assert "erasure" in ticket.kinds and ticket.state == "completed"
         assert all(m.raw == b"" for m in ticket.messages)
         assert ticket.events[-1].kind == "purged"

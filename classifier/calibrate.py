@@ -14,7 +14,9 @@ from collections.abc import Mapping, Sequence
 
 from classifier.labels import LABELS
 
-FEATURES = ("model", "strong", "phrase", "weak", "bias")
+FEATURES = ("model", "strong", "phrase", "weak", "counter", "bias")
+# Models trained before counter-cues (round 6) have five weights per label: no "counter".
+OLD_FEATURES = ("model", "strong", "phrase", "weak", "bias")
 Weights = dict[str, list[float]]
 # Gentle L2 keeps weights finite when a cue is perfectly separating in our small data.
 L2 = 0.05
@@ -29,17 +31,18 @@ def cue_tiers(spans: Sequence[tuple[str, str]]) -> dict[str, set[str]]:
     return out
 
 
-def features(model: float, strengths: set[str]) -> list[float]:
+def features(model: float, strengths: set[str], names: Sequence[str] = FEATURES) -> list[float]:
     p = min(max(model, EPSILON), 1.0 - EPSILON)
-    return [math.log(p / (1.0 - p)), float("strong" in strengths),
-            float("phrase" in strengths), float("weak" in strengths), 1.0]
+    values = {"model": math.log(p / (1.0 - p)), "bias": 1.0}
+    return [values[name] if name in values else float(name in strengths) for name in names]
 
 
 def score(weights: Weights | None, label: str, model: float, strengths: set[str]) -> float:
     """The calibrated score; the model's own score when the model has no calibration."""
     if not weights or label not in weights:
         return model
-    z = sum(w * x for w, x in zip(weights[label], features(model, strengths), strict=True))
+    names = FEATURES if len(weights[label]) == len(FEATURES) else OLD_FEATURES
+    z = sum(w * x for w, x in zip(weights[label], features(model, strengths, names), strict=True))
     return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
 
 

@@ -16,6 +16,9 @@ Strengths:
   phrase  a phrase that on its own usually asks for the right
   weak    a word that points to it but is common in ordinary business mail ("unsubscribe
           me from this thread", "bezwaar tegen de naheffing", "incorrect weight")
+  counter a phrase that looks like the right but is ordinary work: leaving a thread or a
+          meeting, correcting a customs declaration, holding a consignment. Never shown as
+          evidence; how much it speaks against the label is learned (calibrate.py).
 The label "privacy" is context only (the mail talks about personal data / data protection);
 it is never a verdict.
 """
@@ -24,7 +27,8 @@ it is never a verdict.
 from __future__ import annotations
 
 STRONG, PHRASE, WEAK = "strong", "phrase", "weak"
-STRENGTHS = (STRONG, PHRASE, WEAK)
+COUNTER = "counter"
+STRENGTHS = (STRONG, PHRASE, WEAK, COUNTER)
 
 # Reusable token specs.
 MY = "my|mine|me|our|his|her|their|your"
@@ -271,6 +275,20 @@ CUES: tuple[tuple[str, str, str], ...] = (
     ("complaint", PHRASE, "~(malgré|malgre) ~(ma|mon|mes) ~(désinscription|desinscription|opposition|demande|demandes|refus)"),
     ("complaint", PHRASE, "~(déjà|deja) * ~(désinscrit|désinscrite|desinscrit|desinscrite|opposé|opposée|demandé|demande|écrit|ecrit|dit)"),
     ("complaint", WEAK, "~(continuez|continue|continuent) * ~(envoyer|appeler|écrire|ecrire|contacter|arriver)"),
+    # ---- counter-cues: the wording of a right used for ordinary work ----
+    ("objection", COUNTER, "~(off|from|out) * * ~(thread|threads|chain|cc|loop|conversation|call|calls|meeting|meetings|rota|channel|project|invite|series|planning|minibus|visit|trip|updates|reports?)"),
+    ("objection", COUNTER, "~(mailwisseling|mailthread|cc|overleg|vergadering|projectgroep|planning|statusmails|rapportage|bedrijfsbezoek|excursie)"),
+    ("objection", COUNTER, "~(mailverlauf|projektverteiler|besprechung|terminserie|statusberichte|lagerberichte|exkursion|besichtigung)"),
+    ("objection", COUNTER, "~(fil|réunion|reunion|visite|diffusion) ~(de|du|des)? ~(discussion|projet|suivi|l'entrepôt|l'entrepot)?"),
+    ("objection", COUNTER, "~(einspruch|bezwaarschrift|contestation|appeal) * * ~(zollbescheid|bescheid|naheffing|douanebeschikking|aanslag|amende|avis|penalty|valuation|c18)"),
+    ("rectification", COUNTER, "~(hs|eori|commodity|tariff|seal|container|invoice|zegel|tarief|goederencode|sh|nc) ~(code|codes|number|nummer|numéro|numero|nr)"),
+    ("rectification", COUNTER, "~(eori-nummer|eori-number|zolltarifnummer|warennummer|warentarifnummer|hs-code|gn-code|taric-code|zegelnummer|containernummer)"),
+    ("rectification", COUNTER, "~(declaration|declarations|entry|aangifte|invoeraangifte|uitvoeraangifte|anmeldung|zollanmeldung|ausfuhranmeldung|déclaration|declaration|versandschein|waybill|cmr|manifest|certificate|certificaat|zertifikat|certificat|invoice|factuur|rechnung|facture|consignee|ontvanger|empfänger|destinataire|notulen|minutes|protokoll|compte-rendu)"),
+    ("restriction", COUNTER, "~(hold|holding|held|pause|freeze|frozen|suspend|block|stop) * * ~(shipment|consignment|container|containers|pallets?|goods|order|orders|booking|release|delivery|spend|hours|zending|container|levering|bestelling|sendung|lieferung|ware|auftrag|freigabe|envoi|conteneur|commande|livraison|marchandise)"),
+    ("restriction", COUNTER, "~(shipment|consignment|container|containers|pallet|pallets|goods|order|booking|cargo|boxes) * * on hold"),
+    ("restriction", COUNTER, "~(bonded|zolllager|douane-entrepot|entrepôt|entrepot|warehouse|magazijn|opslag|lager)"),
+    ("restriction", COUNTER, "~(portal|portaal|portail|folder|map|ordner|dossier|account|rights|rechten|rechte|droits|zugriff|access|toegang|accès|acces) * * ~(read|lezen|lesezugriff|lecture|team|only|alleen|nur|seule)"),
+    ("access", COUNTER, "~(copy|copies|kopie|afschrift|copie|inzage) * * * ~(declaration|declarations|entry|aangifte|invoeraangifte|anmeldung|zollanmeldung|déclaration|invoice|factuur|rechnung|facture|file|dossier|shipment|zending|sendung|envoi|contract|contrat|vertrag|certificate|certificaat|zertifikat|certificat|passport|paspoort|reisepass|passeport|ausweis|personalausweises|identiteitskaart|id)"),
 )
 
 # Concepts: words that mean the same across our four languages. The rule component gives

@@ -19,7 +19,7 @@ from spacy.strings import StringStore
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from classifier.cues import CONCEPTS, CUES, STRENGTHS
+from classifier.cues import CONCEPTS, COUNTER, CUES, STRENGTHS
 
 MARKER_PREFIX = "__cue_"
 CONCEPT_PREFIX = "__concept_"
@@ -175,17 +175,19 @@ class CueMatcher:
         lookup = self.concepts.get
         norms = [(i, norm) for i, h in enumerate(hashes) if (norm := lookup(h)) is not None]
         markers = sorted({marker(label, strength) for _s, _e, label, strength in found}
-                         | {f"{MARKER_PREFIX}{label}__" for _s, _e, label, _strength in found})
+                         | {f"{MARKER_PREFIX}{label}__" for _s, _e, label, strength in found
+                            if strength != COUNTER})
         markers += sorted({norm for _i, norm in norms})
         if markers:
             doc = _with_markers(doc, markers)
         for i, norm in norms:
             doc[i].norm_ = norm
-        by_label: dict[str, list[Span]] = {}
+        by_label: dict[tuple[str, bool], list[Span]] = {}
         for start, end, label, strength in found:
-            by_label.setdefault(label, []).append(
+            by_label.setdefault((label, strength == COUNTER), []).append(
                 Span(doc, start, end, label=label, span_id=strength))
-        # Longest non-overlapping spans per label become the evidence shown to staff.
+        # Longest non-overlapping spans per label become the evidence shown to staff; a
+        # counter-cue overlapping a cue for the same label is kept beside it, not dropped.
         doc.spans["cues"] = [s for group in by_label.values() for s in filter_spans(group)]
         doc.user_data["text_tokens"] = text_tokens
         doc.user_data["concepts"] = [(i, norm[len(CONCEPT_PREFIX):-2]) for i, norm in norms]

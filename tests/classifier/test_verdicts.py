@@ -143,3 +143,45 @@ def test_scores_cover_every_label_and_stay_probabilities(shipped: Classifier) ->
                                    "restriction", "withdrawal", "portability", "complaint"}
     assert all(0.0 <= s <= 1.0 for s in verdict.scores.values())
     assert list(verdict.labels) == sorted(verdict.labels, key=lambda k: -verdict.scores[k])
+
+
+def test_a_right_whose_only_cues_are_work_wording_waits_for_staff(shipped: Classifier) -> None:
+    # A high score for objection that rests on "off this email thread" (a counter-cue) is
+    # not acknowledged on its own: staff see it in triage, with the reason, and the
+    # counter-cue itself is never an evidence phrase for the right.
+    verdict = shipped.classify("take me off this thread",
+                               "Please take me off this email thread, Liam has the project now.")
+    assert verdict.decision != REQUEST
+    # (with no cue of its own, objection shows the sentence that speaks most for it)
+    assert all("off this email thread" not in v for v in verdict.evidence.values())
+    if verdict.decision == TRIAGE and verdict.scores["objection"] >= shipped.request_threshold:
+        assert any("ordinary work" in reason for reason in verdict.triage_reasons)
+
+    # The same rule never holds back a real opt-out that has a cue of its own.
+    opt_out = shipped.classify("Tariff Watch", "Please take me off your newsletter list.")
+    assert opt_out.decision == REQUEST and "objection" in opt_out.labels
+
+
+def test_counter_cues_only_speak_against_a_label() -> None:
+    from classifier import calibrate
+
+    weights = {"objection": [1.0, 0.0, 0.0, 0.0, -2.0, 0.0]}
+    plain = calibrate.score(weights, "objection", 0.9, set())
+    countered = calibrate.score(weights, "objection", 0.9, {"counter"})
+    assert countered < plain
+    # A model calibrated before counter-cues existed (five weights) still scores.
+    old = {"objection": [1.0, 0.0, 0.0, 0.0, 0.0]}
+    assert abs(calibrate.score(old, "objection", 0.9, {"counter"}) - 0.9) < 1e-9
+
+
+def test_the_work_wording_rule_itself(shipped: Classifier) -> None:
+    from classifier import LABELS
+
+    scores = {k: 0.0 for k in LABELS} | {"objection": 0.97}
+    decision, reasons = shipped._decide(scores, {"objection": {"counter"}})
+    assert decision == TRIAGE and "reads like ordinary work" in reasons[0]
+    # A cue of the right's own ("unsubscribe me") outweighs the work wording.
+    assert shipped._decide(scores, {"objection": {"counter", "phrase"}})[0] == REQUEST
+    # Another confident right without work wording still gets its acknowledgement.
+    both = scores | {"erasure": 0.95}
+    assert shipped._decide(both, {"objection": {"counter"}})[0] == REQUEST

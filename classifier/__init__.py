@@ -355,8 +355,9 @@ def load(path: Path | str | None = None, request_threshold: float = DEFAULT_REQU
     preload()
     import spacy
 
+    # Registers the textcat's architecture and the rightsbot_cues factory for spacy.load.
     import classifier.ensemble
-    import classifier.rules  # noqa: F401  registers the rightsbot_cues factory
+    import classifier.rules  # noqa: F401
 
     model_path = Path(path) if path else MODEL_DIR
     if not (model_path / "meta.json").exists():

@@ -185,3 +185,47 @@ def test_the_work_wording_rule_itself(shipped: Classifier) -> None:
     # Another confident right without work wording still gets its acknowledgement.
     both = scores | {"erasure": 0.95}
     assert shipped._decide(both, {"objection": {"counter"}})[0] == REQUEST
+
+
+# Access letters that list what Art. 15 entitles the requester to, naming the other rights as
+# information only (our own wording, not in the training data).
+STATUTORY_ACCESS = [
+    ("en", "Request for information about my personal data",
+     "Dear Sir or Madam,\n\nI am asking you to confirm whether you process personal data about "
+     "me and, if so, to give me a copy of it together with the following information:\n"
+     "- why you process it and on what legal basis;\n- which kinds of data you have;\n"
+     "- who you have given it to, including anyone outside the UK;\n"
+     "- how long you will keep it;\n"
+     "- that I may ask you to correct or delete it, to restrict its use or to object to it;\n"
+     "- that I may complain to the Information Commissioner;\n"
+     "- where you got it from if not from me.\n\nYours faithfully,\nPeter Lang"),
+    ("de", "Auskunft über meine Daten",
+     "Sehr geehrte Damen und Herren,\n\nbitte teilen Sie mir mit, ob Sie Daten zu meiner Person "
+     "verarbeiten. Falls ja, möchte ich eine Kopie dieser Daten und folgende Angaben:\n"
+     "1. zu welchen Zwecken Sie die Daten verarbeiten,\n2. an wen Sie sie weitergegeben haben,\n"
+     "3. wie lange Sie sie speichern,\n4. dass ich Berichtigung, Löschung oder Einschränkung "
+     "verlangen und der Verarbeitung widersprechen kann,\n5. dass ich mich bei einer "
+     "Aufsichtsbehörde beschweren kann.\n\nMit freundlichen Grüßen\nAnna Weber"),
+    ("nl", "Inzageverzoek",
+     "Geachte heer, mevrouw,\n\nGraag ontvang ik van u een overzicht van de persoonsgegevens die "
+     "u van mij verwerkt, met daarbij:\n- de doelen van de verwerking;\n- de ontvangers;\n"
+     "- hoe lang u ze bewaart;\n- mijn recht om u te vragen ze te verbeteren, te wissen of de "
+     "verwerking te beperken, en mijn recht van bezwaar;\n- mijn recht om een klacht in te "
+     "dienen bij de Autoriteit Persoonsgegevens.\n\nMet vriendelijke groet,\nJan de Boer"),
+    ("fr", "Demande d'accès",
+     "Madame, Monsieur,\n\nJe vous prie de me communiquer une copie des données personnelles "
+     "que vous détenez à mon sujet, ainsi que :\n- les finalités du traitement ;\n"
+     "- les destinataires ;\n- la durée de conservation ;\n- l'existence du droit de demander "
+     "la rectification ou l'effacement, ou de s'opposer au traitement ;\n- le droit "
+     "d'introduire une réclamation auprès de la CNIL.\n\nCordialement,\nClaire Martin"),
+]
+
+
+@pytest.mark.parametrize(("language", "subject", "body"), STATUTORY_ACCESS)
+def test_an_access_letter_listing_the_other_rights_is_access_only(
+        shipped: Classifier, language: str, subject: str, body: str) -> None:
+    verdict = shipped.classify(subject, body)
+
+    assert verdict.language == language
+    assert verdict.decision == REQUEST
+    assert verdict.labels == ("access",)

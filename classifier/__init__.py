@@ -156,7 +156,7 @@ class Classifier:
         stream: Iterable[Doc] = docs
         for _name, component in self.nlp.pipeline:
             if hasattr(component, "pipe"):
-                stream = component.pipe(stream, batch_size=batch_size)
+                stream = _pipe_skipping_empty(component, stream, batch_size)
             else:
                 stream = map(component, stream)
         return iter(stream)
@@ -257,6 +257,27 @@ class Classifier:
             else:
                 out[label] = [text[:200].strip()]
         return out
+
+
+def _pipe_skipping_empty(component: object, docs: Iterable[Doc],
+                         batch_size: int) -> Iterator[Doc]:
+    """component.pipe over the docs with tokens; an empty doc scores 0 for every label.
+
+    thinc's n-gram layer fails on a batch that mixes empty and non-empty docs (an empty mail
+    among others took the whole batch down); spaCy itself scores an all-empty batch as 0.
+    """
+    from spacy.util import minibatch
+
+    labels = tuple(getattr(component, "labels", ()))
+    for batch in minibatch(docs, size=batch_size):  # type: ignore[no-untyped-call]
+        scored = iter(component.pipe([d for d in batch if len(d)],  # type: ignore[attr-defined]
+                                     batch_size=batch_size))
+        for doc in batch:
+            if len(doc):
+                yield next(scored)
+            else:
+                doc.cats = dict.fromkeys(labels, 0.0)
+                yield doc
 
 
 def _lower_same_length(text: str) -> str:

@@ -13,6 +13,7 @@ SAMPLE_CHARS = 400  # the opening of a mail tells its language; the tail only co
 
 _lock = threading.Lock()
 _loaded: list[Any] = []
+_loaders: list[threading.Thread] = []
 
 
 def _identifier() -> Any:
@@ -28,7 +29,19 @@ def _identifier() -> Any:
 
 def preload() -> None:
     """Start loading the langid model in the background (its LZMA unpacking frees the GIL)."""
-    threading.Thread(target=_identifier, name="langid-load", daemon=True).start()
+    loader = threading.Thread(target=_identifier, name="langid-load", daemon=True)
+    _loaders.append(loader)
+    loader.start()
+
+
+def wait_loaded() -> None:
+    """Load the langid model now and let the background loader finish.
+
+    Before a fork: a child forked while the loader holds the lock would wait for it forever.
+    """
+    _identifier()
+    while _loaders:
+        _loaders.pop().join()
 
 
 def detect_language(text: str) -> str:

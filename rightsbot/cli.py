@@ -11,6 +11,7 @@ import signal
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -148,6 +149,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="*", default=["-"])
     p.add_argument("--jsonl", action="store_true",
                    help='JSON lines {"id","subject","body"} in, one verdict per line out')
+    p.add_argument("--workers", type=int, default=None,
+                   help="processes for --jsonl (default: one per core this process may use)")
     p.set_defaults(handler=cmd_classify)
     p = sub.add_parser("tickets", help="list tickets")
     p.add_argument("--json", action="store_true")
@@ -348,7 +351,12 @@ def cmd_classify(args: argparse.Namespace, settings: Settings) -> int:
                             settings.classifier.request_threshold,
                             settings.classifier.triage_threshold)
     if args.jsonl:
-        return _classify_jsonl(model, args.files)
+        from classifier.parallel import default_workers
+
+        workers = args.workers if args.workers is not None else default_workers()
+        if workers < 1:
+            raise ConfigError("--workers must be at least 1")
+        return _classify_jsonl(model, args.files, workers)
     for name in args.files:
         raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
         parsed = parse(raw)
@@ -357,7 +365,9 @@ def cmd_classify(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _classify_jsonl(model, files: list[str]) -> int:  # type: ignore[no-untyped-def]
+def _classify_jsonl(model, files: list[str], workers: int) -> int:  # type: ignore[no-untyped-def]
+    from classifier.parallel import classify_parallel
+
     def rows() -> Iterator[dict[str, object]]:
         for name in files:
             handle = sys.stdin if name == "-" else open(name, encoding="utf-8")  # noqa: SIM115
@@ -374,7 +384,7 @@ def _classify_jsonl(model, files: list[str]) -> int:  # type: ignore[no-untyped-
                         continue
                     yield row
 
-    pending: list[dict[str, object]] = []
+    pending: deque[dict[str, object]] = deque()
 
     def mails() -> Iterator[tuple[str, str]]:
         for row in rows():
@@ -382,8 +392,8 @@ def _classify_jsonl(model, files: list[str]) -> int:  # type: ignore[no-untyped-
             yield str(row.get("subject") or ""), str(row.get("body") or "")
 
     out = sys.stdout
-    for verdict in model.classify_many(mails(), batch_size=128):
-        row = pending.pop(0)
+    for verdict in classify_parallel(model, mails(), workers):
+        row = pending.popleft()
         payload = verdict.as_json()
         payload.pop("model_version", None)
         out.write(json.dumps({"id": row.get("id"), **payload}, ensure_ascii=False) + "\n")

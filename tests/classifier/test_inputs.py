@@ -19,6 +19,21 @@ def test_empty_subject_and_body_is_not_a_request(shipped: Classifier) -> None:
     assert verdict.language == "en"
 
 
+def test_an_empty_mail_among_others_in_one_batch_gets_its_own_verdict(
+        shipped: Classifier) -> None:
+    # thinc's n-gram layer failed on a batch mixing an empty doc with others: one empty mail
+    # in a --jsonl stream or a backlog import took its whole batch down.
+    mails = [("", "Please delete my personal data."), ("", ""), (" ", "\n\n"),
+             ("", "Löschen Sie meine Daten.")]
+
+    verdicts = list(shipped.classify_many(mails, batch_size=4))
+
+    assert [v.decision for v in verdicts[1:3]] == [NOT_REQUEST, NOT_REQUEST]
+    assert verdicts[1].scores == verdicts[2].scores == shipped.classify("", "").scores
+    assert verdicts[0].scores == shipped.classify("", "Please delete my personal data.").scores
+    assert "erasure" in verdicts[3].labels
+
+
 def test_one_megabyte_single_line_body_gets_a_verdict(shipped: Classifier) -> None:
     body = "Please delete my personal data. " + "x" * (1024 * 1024)
 

@@ -37,3 +37,25 @@ def test_jsonl_stream_returns_one_verdict_per_line_with_the_contract_fields(
     assert "erasure" in out[0]["labels"] and out[0]["language"] == "nl"
     assert out[1]["decision"] == "not_request" and out[1]["labels"] == []
     assert "access" in out[2]["labels"] and out[2]["language"] == "de"
+
+
+def test_two_worker_processes_give_the_same_lines_as_one(tmp_path: Path) -> None:
+    config = tmp_path / "rightsbot.toml"
+    config.write_text('[web]\nsecret_key = "x"\n', encoding="utf-8")
+    lines = [{"id": n, **{k: v for k, v in line.items() if k != "id"}}
+             for n, line in enumerate(LINES * 120)]
+    lines.insert(5, {"id": "empty", "subject": "", "body": ""})
+    stdin = "\n".join(json.dumps(line, ensure_ascii=False) for line in lines) + "\n"
+
+    outputs = []
+    for workers in ("1", "2"):
+        done = subprocess.run(
+            [sys.executable, "-m", "rightsbot", "--config", str(config), "classify", "--jsonl",
+             "--workers", workers],
+            input=stdin.encode(), capture_output=True, cwd=tmp_path, timeout=300, check=False)
+        assert done.returncode == 0, done.stderr.decode()
+        outputs.append(done.stdout.decode().splitlines())
+
+    assert len(outputs[0]) == len(lines) == 361
+    assert outputs[0] == outputs[1]
+    assert json.loads(outputs[0][5])["decision"] == "not_request"

@@ -37,7 +37,7 @@ TOKENIZER_DIR = "tokenizers"
 # Chosen on out-of-fold predictions for the training split, not on the held-out split (see
 # bench/RESULTS.md): a low triage bar so requests reach staff, a high bar for the automatic
 # acknowledgement. rightsbot passes dsr.config's ClassifierSettings values explicitly.
-DEFAULT_REQUEST_THRESHOLD = 0.8
+DEFAULT_REQUEST_THRESHOLD = 0.9
 DEFAULT_TRIAGE_THRESHOLD = 0.05
 REQUEST, TRIAGE, NOT_REQUEST = "request", "triage", "not_request"
 ALWAYS_TRIAGE_BAR = 0.5

@@ -72,7 +72,7 @@ def fit(rows: Sequence[tuple[Mapping[str, float], Mapping[str, set[str]], set[st
 
 
 # Which labels a ticket shows is a separate question from whether the bot may acknowledge the
-# mail on its own: the request threshold (0.8) is a bar for confidence that *some* right is
+# mail on its own: the request threshold (0.9) is a bar for confidence that *some* right is
 # invoked, and used as the bar for every label it hid a fifth of the labels that were there.
 # Each label gets its own bar, the one with the best F1 on the out-of-fold scores, searched in
 # [LABEL_THRESHOLD_MIN, LABEL_THRESHOLD_MAX] (never above the default request threshold, so a

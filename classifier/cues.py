@@ -62,6 +62,7 @@ CUES: tuple[tuple[str, str, str], ...] = (
     ("access", PHRASE, "what|which " + DATA_EN + " do|does you|your * hold|have|keep|store|process"),
     ("access", PHRASE, "what|which " + DATA_EN + " you|u have|hold|keep|store"),
     ("access", PHRASE, "what do|does you|u have|hold|know|keep|store on|about " + ME),
+    ("access", PHRASE, "~(tell|show|send|give) me|us * what|which|everything|all * you|u * hold|have|keep|store|know|process"),
     ("access", PHRASE, "all|everything * you|u * hold|have|keep|store * on|about " + ME),
     ("access", PHRASE, "access to " + MY + " * " + DATA_EN),
     ("access", PHRASE, "where did you get|obtain|find " + MY + " * " + DATA_EN + "|number|email|address|name"),
@@ -288,6 +289,27 @@ CUES: tuple[tuple[str, str, str], ...] = (
     ("restriction", COUNTER, "~(shipment|consignment|container|containers|pallet|pallets|goods|order|booking|cargo|boxes) * * on hold"),
     ("restriction", COUNTER, "~(bonded|zolllager|douane-entrepot|entrepôt|entrepot|warehouse|magazijn|opslag|lager)"),
     ("restriction", COUNTER, "~(portal|portaal|portail|folder|map|ordner|dossier|account|rights|rechten|rechte|droits|zugriff|access|toegang|accès|acces) * * ~(read|lezen|lesezugriff|lecture|team|only|alleen|nur|seule)"),
+    # "No objection to the new date", "geen bezwaar tegen de wijziging": agreeing, not objecting.
+    ("objection", COUNTER, "~(no|geen|keine|keinen|kein|aucune|aucun|pas) ~(objection|objections|bezwaar|bezwaren|einwände|einwande|einwand|einwänden|einwendungen|widerspruch|bedenken|d'objection|opposition)"),
+    ("objection", COUNTER, "nichts * ~(einzuwenden|dagegen)"),
+    ("objection", COUNTER, "~(papierrechnungen|papierrechnung|papierfacturen)"),
+    ("objection", COUNTER, "niets * * op tegen"),
+    # "Stop sending us paper invoices, email only": how we send business mail, not marketing.
+    ("objection", COUNTER, "~(paper|papieren|papier|gedruckte) ~(invoices?|facturen|factuur|rechnungen|rechnung|factures?|statements?|copies|kopieën|exemplare)"),
+    # A thank-you reply that closes a handled request asks for nothing new.
+    *((label, COUNTER, pattern) for label in ("access", "erasure", "rectification", "objection", "restriction", "withdrawal", "complaint") for pattern in (
+        "no further|other|more questions|queries",
+        "~(verder|verdere|overige) * ~(vragen|vraag)",
+        "keine * ~(weiteren|weitere|anderen) ~(fragen|anliegen)",
+        "~(aucune|pas|plus) * ~(autre|autres|d'autres) ~(question|questions)",
+        "~(thanks|thank|thx) * * for * ~(confirming|confirmation|the|your) * ~(confirmation|overview|copy|list|file|export|deletion|correction|update|reply|answer)",
+        "~(bedankt|dank|dankjewel) * * voor * ~(de|het|uw|jullie) * ~(bevestiging|overzicht|kopie|export|verwijdering|correctie|aanpassing|antwoord|reactie)",
+        "~(danke|vielen|besten) * * für * ~(die|das|ihre|eure|den) * ~(bestätigung|bestaetigung|auskunft|übersicht|kopie|löschung|loeschung|berichtigung|korrektur|antwort|rückmeldung)",
+        "merci * * pour * ~(la|le|votre|vos|les) * ~(confirmation|copie|liste|export|suppression|correction|réponse|reponse|retour)",
+    )),
+    # "Delete whatever you hold about me": what is held is the object of another right.
+    ("access", COUNTER, "~(delete|erase|remove|wipe|destroy|purge|bin|scrap|verwijder|verwijderen|wis|wissen|gooi|schrap|schrappen|vernietig|lösche|löschen|loeschen|entfernen|entfernen|vernichten|supprimer|supprimez|effacer|effacez|détruisez|detruisez|détruire|detruire) * * ~(what|whatever|everything|all|anything|wat|alles|was|tout|ce|tous|toutes)"),
+    ("access", COUNTER, "~(correct|correcting|update|fix|verbeter|corrigeer|aanpassen|berichtigen|korrigieren|corriger|corrigez|rectifier|rectifiez) * * ~(what|whatever|everything|all|wat|alles|was|tout|ce)"),
     ("access", COUNTER, "~(copy|copies|kopie|afschrift|copie|inzage) * * * ~(declaration|declarations|entry|aangifte|invoeraangifte|anmeldung|zollanmeldung|déclaration|invoice|factuur|rechnung|facture|file|dossier|shipment|zending|sendung|envoi|contract|contrat|vertrag|certificate|certificaat|zertifikat|certificat|passport|paspoort|reisepass|passeport|ausweis|personalausweises|identiteitskaart|id)"),
 )
 

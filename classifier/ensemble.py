@@ -24,7 +24,7 @@ ARCHITECTURE = "rightsbot.TextCatMean.v1"
 
 
 def member_config(width: int, embed_rows: list[int], bow_length: int, ngram_size: int,
-                  attrs: list[str]) -> dict[str, Any]:
+                  attrs: list[str], window_size: int = 1, depth: int = 1) -> dict[str, Any]:
     """One member: spaCy's TextCatEnsemble.v2 with our sizes (see train.TEXTCAT_MODEL)."""
     return {
         "@architectures": "spacy.TextCatEnsemble.v2",
@@ -42,7 +42,7 @@ def member_config(width: int, embed_rows: list[int], bow_length: int, ngram_size
                 "include_static_vectors": False,
             },
             "encode": {"@architectures": "spacy.MaxoutWindowEncoder.v2", "width": width,
-                       "window_size": 1, "maxout_pieces": 2, "depth": 1},
+                       "window_size": window_size, "maxout_pieces": 2, "depth": depth},
         },
     }
 
@@ -50,11 +50,13 @@ def member_config(width: int, embed_rows: list[int], bow_length: int, ngram_size
 @registry.architectures(ARCHITECTURE)  # type: ignore[untyped-decorator]
 def build_mean_textcat(members: int, width: int, embed_rows: list[int], bow_length: int,
                        ngram_size: int, attrs: list[str] = ["NORM", "SUFFIX"],  # noqa: B006
-                       nO: int | None = None) -> Model[Any, Floats2d]:
+                       nO: int | None = None, window_size: int = 1,
+                       depth: int = 1) -> Model[Any, Floats2d]:
     """`members` copies of one member architecture; the output is their mean score."""
     if members < 1:
         raise ValueError("a mean of textcat models needs at least one member")
-    config = {"model": member_config(width, embed_rows, bow_length, ngram_size, attrs)}
+    config = {"model": member_config(width, embed_rows, bow_length, ngram_size, attrs,
+                                     window_size, depth)}
     layers = [registry.resolve(config)["model"] for _ in range(members)]
     model: Model[Any, Floats2d] = Model(
         "textcat_mean", _forward, init=_init, layers=layers, dims={"nO": nO},

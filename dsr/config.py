@@ -116,7 +116,7 @@ class ClassifierSettings:
     # Chosen on out-of-fold predictions over the training split (classifier/LABELING.md):
     # a very low triage bar so that almost no request is dropped, a high request bar so
     # that few customers asking for a quote get a rights acknowledgement.
-    request_threshold: float = 0.8
+    request_threshold: float = 0.9
     triage_threshold: float = 0.05
 
 

@@ -85,7 +85,7 @@ port = 8025
 secret_key = "{secret}"
 
 [classifier]
-request_threshold = 0.8                 # at or above: ticket + acknowledgement
+request_threshold = 0.9                 # at or above: ticket + acknowledgement
 triage_threshold = 0.05                 # at or above (below request): ticket for staff, no reply
 
 [deadlines]

@@ -118,17 +118,24 @@ class CueMatcher:
     def __init__(self, nlp: Language, name: str) -> None:
         self.name = name
         strings = nlp.vocab.strings
-        self.patterns: list[tuple[str, str, tuple[Spec, ...]]] = []
+        # One entry per distinct (strength, pattern): a counter-cue for every label (a
+        # thank-you closing a handled request) is matched once, not once per label.
+        self.patterns: list[tuple[tuple[str, ...], str, tuple[Spec, ...]]] = []
         # The word sets a pattern cannot match without: a mail lacking one skips the pattern.
         self.required: list[tuple[frozenset[int], ...]] = []
         self.starts: dict[int, list[int]] = {}
+        grouped: dict[tuple[str, str], list[str]] = {}
         for index, (label, strength, pattern) in enumerate(CUES):
             if strength not in STRENGTHS:
                 raise ValueError(f"cue {index} ({pattern!r}): unknown strength {strength!r}")
+            labels = grouped.setdefault((strength, pattern), [])
+            if label not in labels:
+                labels.append(label)
+        for index, ((strength, pattern), labels) in enumerate(grouped.items()):
             specs = compile_pattern(pattern, strings)
             if specs[0][0] is None:
                 raise ValueError(f"cue pattern {pattern!r} must not start with '*'")
-            self.patterns.append((label, strength, specs))
+            self.patterns.append((tuple(labels), strength, specs))
             self.required.append(tuple(w for w, optional in specs if w and not optional))
             for words, optional in specs:
                 for word in words or ():
@@ -162,10 +169,10 @@ class CueMatcher:
                         not required.isdisjoint(words) for required in self.required[index])
                 if not possible:
                     continue
-                label, strength, specs = self.patterns[index]
+                labels, strength, specs = self.patterns[index]
                 end = _longest(specs, 0, hashes, i)
                 if end > i:
-                    found.append((i, end, label, strength))
+                    found.extend((i, end, label, strength) for label in labels)
         return found
 
     def __call__(self, doc: Doc) -> Doc:

@@ -192,10 +192,14 @@ def _fold(example: Example, folds: int) -> int:
     return hashlib.sha256(example.id.encode()).digest()[2] % folds
 
 
+def _doc(model: Classifier, example: Example) -> Doc:
+    """The example tokenised as production mail is: normalised text, its language's rules."""
+    text = model_text(example.subject, example.body)
+    return model.make_doc(text, detect_language(text))
+
+
 def _docs(model: Classifier, examples: list[Example]) -> Iterator[Doc]:
-    for ex in examples:
-        text = model_text(ex.subject, ex.body)
-        yield model.make_doc(text, detect_language(text))
+    return (_doc(model, ex) for ex in examples)
 
 
 def _training_data(nlp: Any, model: Classifier, examples: Sequence[Example],
@@ -213,8 +217,7 @@ def _training_data(nlp: Any, model: Classifier, examples: Sequence[Example],
         key = (ex.id, ex.subject, ex.body)
         doc = cache.get(key) if cache is not None else None
         if doc is None:
-            text = model_text(ex.subject, ex.body)
-            doc = cues(model.make_doc(text, detect_language(text)))
+            doc = cues(_doc(model, ex))
             if cache is not None:
                 cache[key] = doc
         out.append(SpacyExample.from_dict(doc, {"cats": {k: float(k in ex.labels)

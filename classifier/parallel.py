@@ -44,12 +44,18 @@ class WorkerDied(RuntimeError):
     """A classifier worker process ended without finishing its chunk."""
 
 
+# Each worker adds ~50-60 MB of its own to the shared model (bench/RESULTS.md, round 7); the
+# default stops at four so that a big server does not fork dozens. --workers goes higher.
+MAX_DEFAULT_WORKERS = 4
+
+
 def default_workers() -> int:
-    """The cores this process may use."""
+    """The cores this process may use, at most MAX_DEFAULT_WORKERS."""
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_DEFAULT_WORKERS))
 
 
 def classify_parallel(model: Classifier, mails: Iterable[tuple[str, str]], workers: int,

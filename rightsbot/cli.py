@@ -150,7 +150,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--jsonl", action="store_true",
                    help='JSON lines {"id","subject","body"} in, one verdict per line out')
     p.add_argument("--workers", type=int, default=None,
-                   help="processes for --jsonl (default: one per core this process may use)")
+                   help="processes for --jsonl (default: one per core, at most 4)")
     p.set_defaults(handler=cmd_classify)
     p = sub.add_parser("tickets", help="list tickets")
     p.add_argument("--json", action="store_true")

@@ -44,7 +44,7 @@ class WorkerDied(RuntimeError):
     """A classifier worker process ended without finishing its chunk."""
 
 
-# Each worker adds ~50-60 MB of its own to the shared model (bench/RESULTS.md, round 7); the
+# Each worker adds ~40-55 MB of its own to the shared model (bench/RESULTS.md, round 7); the
 # default stops at four so that a big server does not fork dozens. --workers goes higher.
 MAX_DEFAULT_WORKERS = 4
 

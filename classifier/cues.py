@@ -292,10 +292,10 @@ CUES: tuple[tuple[str, str, str], ...] = (
     # "No objection to the new date", "geen bezwaar tegen de wijziging": agreeing, not objecting.
     ("objection", COUNTER, "~(no|geen|keine|keinen|kein|aucune|aucun|pas) ~(objection|objections|bezwaar|bezwaren|einwände|einwande|einwand|einwänden|einwendungen|widerspruch|bedenken|d'objection|opposition)"),
     ("objection", COUNTER, "nichts * ~(einzuwenden|dagegen)"),
-    ("objection", COUNTER, "~(papierrechnungen|papierrechnung|papierfacturen)"),
     ("objection", COUNTER, "niets * * op tegen"),
     # "Stop sending us paper invoices, email only": how we send business mail, not marketing.
     ("objection", COUNTER, "~(paper|papieren|papier|gedruckte) ~(invoices?|facturen|factuur|rechnungen|rechnung|factures?|statements?|copies|kopieën|exemplare)"),
+    ("objection", COUNTER, "~(papierrechnungen|papierrechnung|papierfacturen)"),
     # A thank-you reply that closes a handled request asks for nothing new.
     *((label, COUNTER, pattern) for label in ("access", "erasure", "rectification", "objection", "restriction", "withdrawal", "complaint") for pattern in (
         "no further|other|more questions|queries",
@@ -308,7 +308,7 @@ CUES: tuple[tuple[str, str, str], ...] = (
         "merci * * pour * ~(la|le|votre|vos|les) * ~(confirmation|copie|liste|export|suppression|correction|réponse|reponse|retour)",
     )),
     # "Delete whatever you hold about me": what is held is the object of another right.
-    ("access", COUNTER, "~(delete|erase|remove|wipe|destroy|purge|bin|scrap|verwijder|verwijderen|wis|wissen|gooi|schrap|schrappen|vernietig|lösche|löschen|loeschen|entfernen|entfernen|vernichten|supprimer|supprimez|effacer|effacez|détruisez|detruisez|détruire|detruire) * * ~(what|whatever|everything|all|anything|wat|alles|was|tout|ce|tous|toutes)"),
+    ("access", COUNTER, "~(delete|erase|remove|wipe|destroy|purge|bin|scrap|verwijder|verwijderen|wis|wissen|gooi|schrap|schrappen|vernietig|lösche|löschen|loeschen|entfernen|vernichten|supprimer|supprimez|effacer|effacez|détruisez|detruisez|détruire|detruire) * * ~(what|whatever|everything|all|anything|wat|alles|was|tout|ce|tous|toutes)"),
     ("access", COUNTER, "~(correct|correcting|update|fix|verbeter|corrigeer|aanpassen|berichtigen|korrigieren|corriger|corrigez|rectifier|rectifiez) * * ~(what|whatever|everything|all|wat|alles|was|tout|ce)"),
     ("access", COUNTER, "~(copy|copies|kopie|afschrift|copie|inzage) * * * ~(declaration|declarations|entry|aangifte|invoeraangifte|anmeldung|zollanmeldung|déclaration|invoice|factuur|rechnung|facture|file|dossier|shipment|zending|sendung|envoi|contract|contrat|vertrag|certificate|certificaat|zertifikat|certificat|passport|paspoort|reisepass|passeport|ausweis|personalausweises|identiteitskaart|id)"),
 )

@@ -208,7 +208,7 @@ def _training_data(nlp: Any, model: Classifier, examples: Sequence[Example],
     """Training examples: each mail tokenised and cue-marked, with its labels as cats.
 
     With a cache (one per process, shared vocabulary), a mail is tokenised once however many
-    fits use it: 8 fits see each training example 3 times.
+    fits use it: each training example is in three of the four training sets per member.
     """
     from spacy.training import Example as SpacyExample
 

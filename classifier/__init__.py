@@ -150,6 +150,8 @@ class Classifier:
     def make_doc(self, text: str, language: str) -> Doc:
         """Tokenise lower-cased text with the language's own rules, in the pipeline's vocab."""
         doc: Doc = self._tokenizer(language)(_lower_same_length(text))
+        # The cue component reads it: a few words mean different things per language.
+        doc.user_data["language"] = language
         return doc
 
     def _pipe(self, docs: Iterable[Doc], batch_size: int) -> Iterator[Doc]:

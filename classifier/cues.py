@@ -308,7 +308,9 @@ CUES: tuple[tuple[str, str, str], ...] = (
         "merci * * pour * ~(la|le|votre|vos|les) * ~(confirmation|copie|liste|export|suppression|correction|réponse|reponse|retour)",
     )),
     # "Delete whatever you hold about me": what is held is the object of another right.
-    ("access", COUNTER, "~(delete|erase|remove|wipe|destroy|purge|bin|scrap|verwijder|verwijderen|wis|wissen|gooi|schrap|schrappen|vernietig|lösche|löschen|loeschen|entfernen|vernichten|supprimer|supprimez|effacer|effacez|détruisez|detruisez|détruire|detruire) * * ~(what|whatever|everything|all|anything|wat|alles|was|tout|ce|tous|toutes)"),
+    # No "bin" or "wissen" here: in German they are "(ich) bin" and "to know" ("ich möchte
+    # wissen, was Sie speichern" is the plainest access request there is).
+    ("access", COUNTER, "~(delete|erase|remove|wipe|destroy|purge|scrap|verwijder|verwijderen|wis|gooi|schrap|schrappen|vernietig|lösche|löschen|loeschen|entfernen|vernichten|supprimer|supprimez|effacer|effacez|détruisez|detruisez|détruire|detruire) * * ~(what|whatever|everything|all|anything|wat|alles|was|tout|ce|tous|toutes)"),
     ("access", COUNTER, "~(correct|correcting|update|fix|verbeter|corrigeer|aanpassen|berichtigen|korrigieren|corriger|corrigez|rectifier|rectifiez) * * ~(what|whatever|everything|all|wat|alles|was|tout|ce)"),
     ("access", COUNTER, "~(copy|copies|kopie|afschrift|copie|inzage) * * * ~(declaration|declarations|entry|aangifte|invoeraangifte|anmeldung|zollanmeldung|déclaration|invoice|factuur|rechnung|facture|file|dossier|shipment|zending|sendung|envoi|contract|contrat|vertrag|certificate|certificaat|zertifikat|certificat|passport|paspoort|reisepass|passeport|ausweis|personalausweises|identiteitskaart|id)"),
 )
@@ -320,7 +322,7 @@ CUES: tuple[tuple[str, str, str], ...] = (
 # concepts too: they are what tells "delete the duplicate invoice" from "delete my data".
 CONCEPTS: dict[str, str] = {
     "delete": "~(delete[ds]?|deleting|deletion|erased?|erasing|removed?|removing|removal|wiped?|"
-              "purged?|destroy(ed)?|scrub) ~(verwijder(en|d|t|ing)?|wis(sen|t)?|gewist|wissing|"
+              "purged?|destroy(ed)?|scrub) ~(verwijder(en|d|t|ing)?|wis|gewist|wissing|"
               "vernietig(en|d|t)?|weghalen|weg) ~(lösch(en|e|t|ung)|gelöscht|loesch(en|e|ung)|"
               "geloescht|entfern(en|t)|vernichten|vernichtet) ~(supprim(er|ez|iez|e|é|ée|és|ées|"
               "ons)|suppression|effac(er|ez|iez|e|é|ée|és|ées)|effacement|détrui(re|sez))",
@@ -390,11 +392,11 @@ CONCEPTS: dict[str, str] = {
                "betaling|zahlung|paiement|quote|quotation|offerte|angebot|devis|price|prijs|"
                "preis|prix|fee|fees|tarief|kosten|coût|cout)",
     "shipment": "~(shipments?|consignments?|containers?|pallets?|cargo|freight|goods|zending|"
-                "zendingen|lading|goederen|sendung(en)?|ladung|waren|envoi|marchandises?|"
+                "zendingen|lading|goederen|sendung(en)?|ladung|envoi|marchandises?|"
                 "colis|livraison|delivery|levering|lieferung)",
     "customs": "~(customs|declarations?|entry|entries|hs|tariff|duty|duties|vat|eori|aeo|"
                "douane|aangifte|invoerrechten|btw|naheffing|zoll|zollanmeldung|zolltarif|"
-               "einfuhr|ausfuhr|mwst|douanes?|déclaration|dédouanement|droits|tva|incoterms?)",
+               "einfuhr|ausfuhr|mwst|douanes?|déclaration|dédouanement|tva|incoterms?)",
     "event": "~(meeting|meetings|webinar|course|training|seminar|workshop|invite|invitation|"
              "vergadering|overleg|cursus|training|besprechung|termin|schulung|réunion|"
              "formation|séminaire|atelier|thread|agenda)",
@@ -405,6 +407,41 @@ CONCEPTS: dict[str, str] = {
                  "collègue|collègues)",
 }
 
+# Words that belong to a concept in one language only: Dutch "wissen" is to erase, German
+# "wissen" is to know ("ich möchte wissen, welche Daten Sie haben"). The language is the one
+# detected for the mail (Classifier.make_doc puts it in doc.user_data).
+LANGUAGE_CONCEPTS: dict[str, dict[str, str]] = {
+    "nl": {"delete": "wissen"},
+    "de": {"shipment": "waren"},  # Dutch "waren" is "were"
+}
+
+# Deletion refused: "please don't delete it", "niet verwijderen", "bitte nicht löschen", "ne
+# supprimez rien", "sans les effacer". It asks us to keep the data (a restriction, or "don't
+# delete anything, just tell me what you hold"), the opposite of erasure, and the textcat
+# alone cannot tell: it sees the delete word. A deletion verb (base form only: "you have not
+# deleted it" is a complaint that we did not) with a negation just before it, or a Dutch,
+# German or French one just after, gets the concept "not_delete" instead, and erasure cues
+# running through it are dropped. "Not only delete", "why did you not delete" and "can't delete" are
+# not refusals.
+NOT_DELETE_CONCEPT = "not_delete"
+# Tokens looked at before / after the verb, within its clause ("löschen Sie meine Daten nicht").
+NEGATION_BEFORE, NEGATION_AFTER = 3, 4
+NEGATED_DELETE = {
+    "verbs": "~(delete|erase|remove|wipe|destroy|purge|deleting|erasing|removing|verwijder|"
+             "verwijderen|wis|vernietig|vernietigen|weghalen|lösche|löschen|loeschen|entfernen|"
+             "vernichten|supprimer|supprimez|supprimiez|effacer|effacez|effaciez|détruire|"
+             "détruisez|detruire|detruisez)",
+    "before": "~(n't|not|never|nothing|without|dont|niet|nooit|niets|zonder|nicht|nichts|ohne|"
+              "sans|ne|n'|pas|jamais|rien)",
+    "after": "~(niet|niets|nicht|nichts|pas|rien|nothing)",
+    "not_refusal_next": "~(only|just|simply|alleen|gewoon|enkel|nur|einfach|seulement|"
+                        "uniquement|simplement)",
+    "not_refusal_before": "~(did|does|has|have|had|was|were|is|are|can|could|ca|wo|would|"
+                          "will|should)",
+    "clause_end": "~(\\.|,|;|:|!|\\?|–|-|—|\\(|\\)|but|maar|aber|sondern|mais|and|en|und|et|zodat|damit|dass|that|"
+                  "because|omdat|weil|car|parce)",
+}
+
 # The concepts that speak for each label: when a label has no cue match, staff are shown the
 # sentence with the most of these words.
 LABEL_CONCEPTS: dict[str, frozenset[str]] = {
@@ -412,7 +449,7 @@ LABEL_CONCEPTS: dict[str, frozenset[str]] = {
     "rectification": frozenset({"correct", "wrong", "name", "address"}),
     "erasure": frozenset({"delete", "forget", "data"}),
     "objection": frozenset({"object", "stop", "unsubscribe", "marketing", "contact", "list"}),
-    "restriction": frozenset({"restrict", "until", "hold"}),
+    "restriction": frozenset({"restrict", "until", "hold", NOT_DELETE_CONCEPT}),
     "withdrawal": frozenset({"withdraw", "consent"}),
     "portability": frozenset({"format", "transfer"}),
     "complaint": frozenset({"complaint", "regulator", "leak", "privacy"}),

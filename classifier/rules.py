@@ -19,7 +19,17 @@ from spacy.strings import StringStore
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from classifier.cues import CONCEPTS, COUNTER, CUES, STRENGTHS
+from classifier.cues import (
+    CONCEPTS,
+    COUNTER,
+    CUES,
+    LANGUAGE_CONCEPTS,
+    NEGATED_DELETE,
+    NEGATION_AFTER,
+    NEGATION_BEFORE,
+    NOT_DELETE_CONCEPT,
+    STRENGTHS,
+)
 
 MARKER_PREFIX = "__cue_"
 CONCEPT_PREFIX = "__concept_"
@@ -142,15 +152,14 @@ class CueMatcher:
                     self.starts.setdefault(word, []).append(index)
                 if not optional:
                     break
-        self.concepts: dict[int, str] = {}
-        for concept, specs_text in CONCEPTS.items():
-            norm = f"{CONCEPT_PREFIX}{concept}__"
-            for spec in specs_text.split():
-                for text in expand(spec[1:]) if spec.startswith("~") else [spec]:
-                    key_hash = strings.add(text)
-                    if self.concepts.get(key_hash, norm) != norm:
-                        raise ValueError(f"{text!r} is in two concepts")
-                    self.concepts[key_hash] = norm
+        self.concepts = _concept_table(CONCEPTS, strings)
+        # Per language: the shared table plus that language's own words.
+        self.language_concepts = {
+            language: {**self.concepts, **_concept_table(extra, strings, self.concepts)}
+            for language, extra in LANGUAGE_CONCEPTS.items()}
+        self.not_delete_norm = f"{CONCEPT_PREFIX}{NOT_DELETE_CONCEPT}__"
+        self.negated_delete = {part: frozenset(strings.add(w) for w in expand(spec[1:]))
+                               for part, spec in NEGATED_DELETE.items()}
 
     def matches(self, hashes: list[int]) -> list[tuple[int, int, str, str]]:
         """(start, end, label, strength): the longest match of each cue at each start."""
@@ -175,12 +184,49 @@ class CueMatcher:
                     found.extend((i, end, label, strength) for label in labels)
         return found
 
+    def refused_deletions(self, hashes: list[int]) -> set[int]:
+        """Positions of deletion verbs that are negated: "don't delete", "nicht löschen"."""
+        words = self.negated_delete
+        out = set()
+        for i, word in enumerate(hashes):
+            if word not in words["verbs"]:
+                continue
+            if self._negated(hashes, range(i - 1, max(-1, i - 1 - NEGATION_BEFORE), -1),
+                             words["before"]) or self._negated(
+                    hashes, range(i + 1, min(len(hashes), i + 1 + NEGATION_AFTER)),
+                    words["after"]):
+                out.add(i)
+        return out
+
+    def _negated(self, hashes: list[int], positions: range,
+                 negations: frozenset[int]) -> bool:
+        """A negation at one of positions (walking away from the verb, within its clause)."""
+        words = self.negated_delete
+        for j in positions:
+            if hashes[j] in words["clause_end"]:
+                return False
+            if hashes[j] not in negations:
+                continue
+            # "not only delete", "nicht nur löschen"; "did you not delete", "can't delete"
+            if j + 1 < len(hashes) and hashes[j + 1] in words["not_refusal_next"]:
+                continue
+            if any(hashes[k] in words["not_refusal_before"] for k in range(max(0, j - 2), j)):
+                continue
+            return True
+        return False
+
     def __call__(self, doc: Doc) -> Doc:
         hashes = doc.to_array(LOWER).tolist()
         found = self.matches(hashes)
         text_tokens = len(doc)
-        lookup = self.concepts.get
+        language = doc.user_data.get("language", "")
+        lookup = self.language_concepts.get(language, self.concepts).get
         norms = [(i, norm) for i, h in enumerate(hashes) if (norm := lookup(h)) is not None]
+        kept = self.refused_deletions(hashes)
+        if kept:
+            norms = [(i, self.not_delete_norm if i in kept else norm) for i, norm in norms]
+            found = [m for m in found if m[2] != "erasure" or m[3] == COUNTER
+                     or not any(m[0] <= i < m[1] for i in kept)]
         markers = sorted({marker(label, strength) for _s, _e, label, strength in found}
                          | {f"{MARKER_PREFIX}{label}__" for _s, _e, label, strength in found
                             if strength != COUNTER})
@@ -197,8 +243,25 @@ class CueMatcher:
         # counter-cue overlapping a cue for the same label is kept beside it, not dropped.
         doc.spans["cues"] = [s for group in by_label.values() for s in filter_spans(group)]
         doc.user_data["text_tokens"] = text_tokens
+        doc.user_data["language"] = language
         doc.user_data["concepts"] = [(i, norm[len(CONCEPT_PREFIX):-2]) for i, norm in norms]
         return doc
+
+
+def _concept_table(concepts: dict[str, str], strings: StringStore,
+                   taken: dict[int, str] | None = None) -> dict[int, str]:
+    """Word hash -> the concept's NORM; a word in two concepts is a bug in cues.py."""
+    table: dict[int, str] = {}
+    for concept, specs_text in concepts.items():
+        norm = f"{CONCEPT_PREFIX}{concept}__"
+        for spec in specs_text.split():
+            for text in expand(spec[1:]) if spec.startswith("~") else [spec]:
+                key_hash = strings.add(text)
+                for other in (table, taken or {}):
+                    if other.get(key_hash, norm) != norm:
+                        raise ValueError(f"{text!r} is in two concepts")
+                table[key_hash] = norm
+    return table
 
 
 def _longest(specs: tuple[Spec, ...], k: int, hashes: list[int], i: int) -> int:

@@ -55,3 +55,69 @@ def test_contact_after_an_opt_out_is_complaint_evidence(shipped: Classifier, lan
     assert strength in found
     if strength == "weak":
         assert found == {"weak"}
+
+
+def _concepts_and_cues(shipped: Classifier, language: str, text: str) -> tuple[set[str], set[str]]:
+    doc = shipped.nlp.get_pipe("rightsbot_cues")(shipped.make_doc(text.lower(), language))
+    concepts = {concept for _i, concept in doc.user_data["concepts"]}
+    return concepts, {span.label_ for span in doc.spans["cues"] if span.id_ != "counter"}
+
+
+@pytest.mark.parametrize(("language", "text"), [
+    ("en", "Please don't delete my data, just stop using it for now."),
+    ("en", "Do not erase my account until the dispute is settled."),
+    ("nl", "Verwijder mijn gegevens niet, ik heb ze nog nodig."),
+    ("nl", "Graag niet verwijderen, alleen niet meer gebruiken."),
+    ("de", "Bitte löschen Sie meine Daten nicht, sondern sperren Sie sie."),
+    ("de", "Bitte nichts löschen, bis der Streit geklärt ist."),
+    ("fr", "Ne supprimez pas mes données, mais ne les utilisez plus."),
+    ("fr", "Bloquez mes données svp, sans les effacer."),
+])
+def test_a_refused_deletion_is_not_delete_and_not_erasure(shipped: Classifier, language: str,
+                                                text: str) -> None:
+    concepts, cue_labels = _concepts_and_cues(shipped, language, text)
+
+    assert "not_delete" in concepts
+    assert "delete" not in concepts
+    assert "erasure" not in cue_labels
+
+
+@pytest.mark.parametrize(("language", "text"), [
+    ("en", "Please delete my data."),
+    ("en", "Why did you not delete my data as I asked?"),
+    ("en", "I cannot delete the file myself. Please delete my data."),
+    ("en", "Not happy at all. Delete my data."),
+    ("en", "Don't call me again and delete my data."),
+    ("nl", "Kunnen jullie mijn gegevens niet gewoon verwijderen?"),
+    ("de", "Bitte löschen Sie nicht nur mein Konto, sondern alle meine Daten."),
+    ("fr", "Vous n'avez pas supprimé mes données, supprimez-les maintenant."),
+])
+def test_a_deletion_that_is_asked_for_stays_delete(shipped: Classifier, language: str,
+                                                   text: str) -> None:
+    concepts, _cue_labels = _concepts_and_cues(shipped, language, text)
+
+    assert "delete" in concepts
+    assert "not_delete" not in concepts
+
+
+def test_a_word_can_belong_to_a_concept_in_one_language_only(shipped: Classifier) -> None:
+    """Dutch "wissen" is to erase; German "wissen" is to know, the plainest access wording."""
+    dutch, _ = _concepts_and_cues(shipped, "nl", "Graag al mijn gegevens wissen.")
+    german, german_cues = _concepts_and_cues(
+        shipped, "de", "Ich möchte wissen, was Sie über mich gespeichert haben.")
+
+    assert "delete" in dutch
+    assert "delete" not in german
+    assert "erasure" not in german_cues
+
+
+@pytest.mark.parametrize("text", [
+    "Ich möchte wissen, was Sie über mich gespeichert haben.",
+    "Ich bin gespannt, was Sie über mich gespeichert haben.",
+])
+def test_german_access_wording_is_not_an_access_counter_cue(shipped: Classifier,
+                                                            text: str) -> None:
+    """The counter "delete whatever you hold" once matched "wissen, was" and "bin ... was"."""
+    doc = shipped.nlp.get_pipe("rightsbot_cues")(shipped.make_doc(text.lower(), "de"))
+
+    assert not [s for s in doc.spans["cues"] if s.label_ == "access" and s.id_ == "counter"]

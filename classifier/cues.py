@@ -415,31 +415,61 @@ LANGUAGE_CONCEPTS: dict[str, dict[str, str]] = {
     "de": {"shipment": "waren"},  # Dutch "waren" is "were"
 }
 
-# Deletion refused: "please don't delete it", "niet verwijderen", "bitte nicht löschen", "ne
-# supprimez rien", "sans les effacer". It asks us to keep the data (a restriction, or "don't
-# delete anything, just tell me what you hold"), the opposite of erasure, and the textcat
-# alone cannot tell: it sees the delete word. A deletion verb (base form only: "you have not
-# deleted it" is a complaint that we did not) with a negation just before it, or a Dutch,
-# German or French one just after, gets the concept "not_delete" instead, and erasure cues
-# running through it are dropped. "Not only delete", "why did you not delete" and "can't delete" are
-# not refusals.
+# Deletion refused or put off: "please don't delete it", "niet verwijderen", "bitte nicht
+# löschen", "ne supprimez rien", "I'm not asking for deletion", "ich habe nicht um Löschung
+# gebeten", "I don't want anything deleted", "before I decide whether to ask for deletion",
+# "eventuell später die Löschung". Such a mail asks us to keep the data (a restriction) or
+# only wants to know what we hold (access): the opposite of erasure, and the textcat alone
+# cannot tell, it sees the delete word. A deletion word with a negation or a "maybe later" in
+# its clause gets the concept "not_delete" instead of "delete", and erasure cues running
+# through it are dropped. What is left alone: "you have not deleted it" / "meine Daten
+# wurden nicht gelöscht" (a complaint that we did not), "not only delete", "nicht nur
+# löschen", "why don't you delete", "can't delete", a negation in another clause ("Not happy.
+# Delete my data."), and a noun after which a negation follows ("die Löschung ist nicht
+# erfolgt").
 NOT_DELETE_CONCEPT = "not_delete"
-# Tokens looked at before / after the verb, within its clause ("löschen Sie meine Daten nicht").
-NEGATION_BEFORE, NEGATION_AFTER = 3, 4
+# Tokens looked at before / after the deletion word, within its clause.
+NEGATION_BEFORE, NEGATION_AFTER, DEFERRED_BEFORE, DEFERRED_AFTER = 4, 4, 5, 3
 NEGATED_DELETE = {
+    # Base forms and imperatives: negated before or (nl/de/fr word order) after.
     "verbs": "~(delete|erase|remove|wipe|destroy|purge|deleting|erasing|removing|verwijder|"
              "verwijderen|wis|vernietig|vernietigen|weghalen|lösche|löschen|loeschen|entfernen|"
              "vernichten|supprimer|supprimez|supprimiez|effacer|effacez|effaciez|détruire|"
              "détruisez|detruire|detruisez)",
+    # Participles and nouns: negated before only ("I don't want it deleted", "nicht um
+    # Löschung gebeten"); after them a negation says it did not happen.
+    "participles": "~(deleted|erased|removed|wiped|destroyed|verwijderd|gewist|vernietigd|"
+                   "gelöscht|geloescht|entfernt|vernichtet|supprimé|supprimée|supprimés|"
+                   "supprimées|effacé|effacée|effacés|effacées|détruit|détruites)",
+    "nouns": "~(deletion|erasure|removal|verwijdering|wissing|löschung|loeschung|"
+             "löschantrag|suppression|effacement)",
     "before": "~(n't|not|never|nothing|without|dont|niet|nooit|niets|zonder|nicht|nichts|ohne|"
               "sans|ne|n'|pas|jamais|rien)",
     "after": "~(niet|niets|nicht|nichts|pas|rien|nothing)",
+    "deferred": "~(later|eventually|maybe|perhaps|possibly|whether|decide|misschien|wellicht|"
+                "eventueel|beslis|beslissen|vielleicht|eventuell|später|ob|entscheide|"
+                "entscheiden|peut-être|éventuellement|tard|décider|déciderai)",
+    # A participle is refused only by someone who wants it so ("I don't want anything
+    # deleted", "dat hoeft niet verwijderd te worden"); "also nicht gelöscht", "dus niet
+    # verwijderd", "rien n'a été effacé" say it did not happen.
+    "want": "~(want|wants|wish|need|needs|hoeft|hoeven|wil|willen|wens|will|wollen|möchte|"
+            "moechte|soll|sollen|muss|müssen|veux|voulez|souhaite|souhaitons|faut)",
+    # "not only delete", "nicht nur löschen", "can't you just delete", "without delay": still a
+    # deletion.
     "not_refusal_next": "~(only|just|simply|alleen|gewoon|enkel|nur|einfach|seulement|"
-                        "uniquement|simplement)",
+                        "uniquement|simplement|delay|undue|délai|delai|retard|vertraging|"
+                        "uitstel|verzögerung|verzoegerung|schuldhaftes|aufschub)",
+    # A negation after these is about what happened or can happen: "you have not deleted it",
+    # "why don't you delete", "can't delete", "zijn nog niet verwijderd", "wurden bis heute
+    # nicht gelöscht", "n'ont pas été supprimées". Not looked at for nouns ("ich habe nicht um
+    # Löschung gebeten" refuses one).
     "not_refusal_before": "~(did|does|has|have|had|was|were|is|are|can|could|ca|wo|would|"
-                          "will|should)",
-    "clause_end": "~(\\.|,|;|:|!|\\?|–|-|—|\\(|\\)|but|maar|aber|sondern|mais|and|en|und|et|zodat|damit|dass|that|"
-                  "because|omdat|weil|car|parce)",
+                          "will|should|why|zijn|waren|werd|werden|wordt|heeft|hebben|"
+                          "hebt|kan|kunnen|waarom|ist|sind|war|wurde|wurden|wird|hat|haben|"
+                          "kann|können|warum|a|ont|est|sont|été|était|avez|avait|peut|"
+                          "pouvez|pourquoi)",
+    "clause_end": "~(\\.|,|;|:|!|\\?|–|-|—|\\(|\\)|but|maar|aber|sondern|mais|and|en|und|et|"
+                  "zodat|damit|dass|that|because|omdat|weil|car|parce)",
 }
 
 # The concepts that speak for each label: when a label has no cue match, staff are shown the

@@ -23,6 +23,8 @@ from classifier.cues import (
     CONCEPTS,
     COUNTER,
     CUES,
+    DEFERRED_AFTER,
+    DEFERRED_BEFORE,
     LANGUAGE_CONCEPTS,
     NEGATED_DELETE,
     NEGATION_AFTER,
@@ -185,35 +187,54 @@ class CueMatcher:
         return found
 
     def refused_deletions(self, hashes: list[int]) -> set[int]:
-        """Positions of deletion verbs that are negated: "don't delete", "nicht löschen"."""
+        """Positions of deletion words refused or put off: "don't delete", "nicht löschen"."""
         words = self.negated_delete
         out = set()
         for i, word in enumerate(hashes):
-            if word not in words["verbs"]:
+            is_verb, is_noun = word in words["verbs"], word in words["nouns"]
+            is_participle = word in words["participles"]
+            if not (is_verb or is_noun or is_participle):
                 continue
-            if self._negated(hashes, range(i - 1, max(-1, i - 1 - NEGATION_BEFORE), -1),
-                             words["before"]) or self._negated(
-                    hashes, range(i + 1, min(len(hashes), i + 1 + NEGATION_AFTER)),
-                    words["after"]):
+            before = range(i - 1, max(-1, i - 1 - NEGATION_BEFORE), -1)
+            after = range(i + 1, min(len(hashes), i + 1 + NEGATION_AFTER))
+            wanted = not is_participle or self._in_clause(hashes, before, words["want"]) >= 0
+            refused = ((wanted and self._negated(hashes, before, words["before"],
+                                                 check_tense=not is_noun))
+                       or (is_verb and self._negated(hashes, after, words["after"])))
+            deferred = (
+                self._in_clause(hashes, range(i - 1, max(-1, i - 1 - DEFERRED_BEFORE), -1),
+                                words["deferred"]) >= 0
+                or self._in_clause(hashes, range(i + 1, min(len(hashes), i + 1 + DEFERRED_AFTER)),
+                                   words["deferred"]) >= 0)
+            if refused or deferred:
                 out.add(i)
         return out
 
-    def _negated(self, hashes: list[int], positions: range,
-                 negations: frozenset[int]) -> bool:
-        """A negation at one of positions (walking away from the verb, within its clause)."""
-        words = self.negated_delete
+    def _in_clause(self, hashes: list[int], positions: range, wanted: frozenset[int]) -> int:
+        """The first position (walking away from the deletion word) holding one of `wanted`
+        before the clause ends; -1 if none."""
         for j in positions:
-            if hashes[j] in words["clause_end"]:
-                return False
-            if hashes[j] not in negations:
-                continue
-            # "not only delete", "nicht nur löschen"; "did you not delete", "can't delete"
-            if j + 1 < len(hashes) and hashes[j + 1] in words["not_refusal_next"]:
-                continue
-            if any(hashes[k] in words["not_refusal_before"] for k in range(max(0, j - 2), j)):
-                continue
-            return True
-        return False
+            if hashes[j] in self.negated_delete["clause_end"]:
+                return -1
+            if hashes[j] in wanted:
+                return j
+        return -1
+
+    def _negated(self, hashes: list[int], positions: range, negations: frozenset[int],
+                 check_tense: bool = True) -> bool:
+        """A negation at one of positions, within the clause, that refuses the deletion."""
+        words = self.negated_delete
+        j = self._in_clause(hashes, positions, negations)
+        if j < 0:
+            return False
+        # "not only delete", "nicht nur löschen"
+        if j + 1 < len(hashes) and hashes[j + 1] in words["not_refusal_next"]:
+            return False
+        # "did you not delete", "can't delete", "wurden bis heute nicht gelöscht"
+        if check_tense:
+            earlier = range(j - 1, max(-1, j - 4), -1)
+            return self._in_clause(hashes, earlier, words["not_refusal_before"]) < 0
+        return True
 
     def __call__(self, doc: Doc) -> Doc:
         hashes = doc.to_array(LOWER).tolist()

@@ -72,8 +72,12 @@ def _concepts_and_cues(shipped: Classifier, language: str, text: str) -> tuple[s
     ("de", "Bitte nichts löschen, bis der Streit geklärt ist."),
     ("fr", "Ne supprimez pas mes données, mais ne les utilisez plus."),
     ("fr", "Bloquez mes données svp, sans les effacer."),
+    ("en", "I don't want anything deleted at this stage, just tell me what you hold."),
+    ("nl", "Ik vraag niet om verwijdering, ik wil alleen weten wat jullie hebben."),
+    ("de", "Ich habe nicht um Löschung gebeten."),
+    ("de", "Ob ich später die Löschung verlange, entscheide ich danach."),
 ])
-def test_a_refused_deletion_is_not_delete_and_not_erasure(shipped: Classifier, language: str,
+def test_a_refused_or_deferred_deletion_is_not_delete_and_not_erasure(shipped: Classifier, language: str,
                                                 text: str) -> None:
     concepts, cue_labels = _concepts_and_cues(shipped, language, text)
 
@@ -91,6 +95,13 @@ def test_a_refused_deletion_is_not_delete_and_not_erasure(shipped: Classifier, l
     ("nl", "Kunnen jullie mijn gegevens niet gewoon verwijderen?"),
     ("de", "Bitte löschen Sie nicht nur mein Konto, sondern alle meine Daten."),
     ("fr", "Vous n'avez pas supprimé mes données, supprimez-les maintenant."),
+    ("de", "Meine Daten wurden bis heute nicht gelöscht."),
+    ("fr", "Mes données n'ont pas été supprimées."),
+    ("nl", "Ik kreeg weer post op mijn huisadres. Dus niet verwijderd."),
+    ("de", "Die Löschung ist nicht erfolgt."),
+    ("en", "Why don't you delete my data?"),
+    ("en", "I want my data deleted."),
+    ("fr", "Merci de procéder sans délai à l'effacement de mes données."),
 ])
 def test_a_deletion_that_is_asked_for_stays_delete(shipped: Classifier, language: str,
                                                    text: str) -> None:

@@ -162,6 +162,8 @@ class CueMatcher:
         self.not_delete_norm = f"{CONCEPT_PREFIX}{NOT_DELETE_CONCEPT}__"
         self.negated_delete = {part: frozenset(strings.add(w) for w in expand(spec[1:]))
                                for part, spec in NEGATED_DELETE.items()}
+        self.deletion_words = (self.negated_delete["verbs"] | self.negated_delete["participles"]
+                               | self.negated_delete["nouns"])
 
     def matches(self, hashes: list[int]) -> list[tuple[int, int, str, str]]:
         """(start, end, label, strength): the longest match of each cue at each start."""
@@ -189,12 +191,15 @@ class CueMatcher:
     def refused_deletions(self, hashes: list[int]) -> set[int]:
         """Positions of deletion words refused or put off: "don't delete", "nicht löschen"."""
         words = self.negated_delete
-        out = set()
+        out: set[int] = set()
+        deletion_words = self.deletion_words
+        if deletion_words.isdisjoint(hashes):  # most mail: nothing to look at
+            return out
         for i, word in enumerate(hashes):
+            if word not in deletion_words:
+                continue
             is_verb, is_noun = word in words["verbs"], word in words["nouns"]
             is_participle = word in words["participles"]
-            if not (is_verb or is_noun or is_participle):
-                continue
             before = range(i - 1, max(-1, i - 1 - NEGATION_BEFORE), -1)
             after = range(i + 1, min(len(hashes), i + 1 + NEGATION_AFTER))
             wanted = not is_participle or self._in_clause(hashes, before, words["want"]) >= 0

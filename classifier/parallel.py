@@ -14,6 +14,7 @@ for a chunk that will never come.
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -83,8 +84,15 @@ def classify_parallel(model: Classifier, mails: Iterable[tuple[str, str]], worke
     results: Any = context.Queue()
     processes = [context.Process(target=_serve, args=(model, tasks, results), daemon=True,
                                  name=f"rightsbot-classify-{n}") for n in range(workers)]
-    for process in processes:
-        process.start()
+    # The collector writes to every object it examines, and each write copies the page into
+    # the worker that made it: frozen, the model's objects stay shared (bench/RESULTS.md).
+    gc.collect()
+    gc.freeze()
+    try:
+        for process in processes:
+            process.start()
+    finally:
+        gc.unfreeze()  # in this process only; the workers keep theirs frozen
     finished = False
     try:
         yield from _stream(mails, chunk, workers, tasks, results, processes)

@@ -229,3 +229,36 @@ def test_an_access_letter_listing_the_other_rights_is_access_only(
     assert verdict.language == language
     assert verdict.decision == REQUEST
     assert verdict.labels == ("access",)
+
+
+KEEP_MY_DATA = [
+    # (language, subject, body, the right it asks for): "don't delete" is not erasure
+    ("en", "Hold on to my file",
+     "Hello, I am disputing the customs penalty with my solicitor. Please do not delete my "
+     "records, but don't use them for anything else until this is settled. Kind regards, "
+     "Imogen Hart", "restriction"),
+    ("en", "Your CRM",
+     "Hi, to be clear I'm not asking you to delete anything. I just want to know what "
+     "personal details of mine are in your CRM. Thanks, Carl Dunn", "access"),
+    ("nl", "mijn dossier",
+     "Beste, verwijder mijn gegevens niet, ik heb ze nodig voor een procedure. Gebruik ze "
+     "voorlopig wel nergens meer voor. Groet, Joost Hermans", "restriction"),
+    ("de", "Meine Daten",
+     "Guten Tag, bitte löschen Sie meine Daten nicht, ich brauche sie noch für ein Verfahren. "
+     "Verwenden Sie sie aber bis auf Weiteres nicht mehr. Gruß, Heike Brandt", "restriction"),
+    ("fr", "Mon dossier",
+     "Bonjour, ne supprimez pas mes données, j'en ai besoin pour un litige, mais cessez de "
+     "les utiliser en attendant. Cordialement, Yves Marchand", "restriction"),
+]
+
+
+@pytest.mark.parametrize(("language", "subject", "body", "right"), KEEP_MY_DATA)
+def test_a_mail_asking_us_not_to_delete_is_not_erasure(shipped: Classifier, language: str,
+                                                       subject: str, body: str,
+                                                       right: str) -> None:
+    verdict = shipped.classify(subject, body)
+
+    assert verdict.language == language
+    assert right in verdict.labels
+    assert "erasure" not in verdict.labels
+    assert "erasure" not in verdict.evidence

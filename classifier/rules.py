@@ -6,9 +6,12 @@ evidence staff see. The component also appends marker tokens, one per (right, st
 found (`__cue_objection_weak__`) and one per right (`__cue_objection__`), so the trained
 textcat learns what each kind of cue is worth in context ("bezwaar" in a tax appeal is not
 an Art. 21 objection) instead of a fixed weight overriding it. Words of a concept
-(cues.CONCEPTS) get the concept as NORM and add a `__concept_<name>__` marker.
-doc.user_data holds "text_tokens" (the number of real tokens) and "concepts" ((token index,
-concept) pairs).
+(cues.CONCEPTS, and cues.LANGUAGE_CONCEPTS for the mail's detected language) get the
+concept as NORM and add a `__concept_<name>__` marker. A deletion word that the mail refuses
+or puts off ("please don't delete it", "nicht um Löschung gebeten", "eventuell später") gets
+the concept `not_delete` instead, and erasure cues through it are dropped.
+doc.user_data holds "text_tokens" (the number of real tokens), "concepts" ((token index,
+concept) pairs) and "language" (set by Classifier.make_doc).
 """
 
 from __future__ import annotations
@@ -247,19 +250,21 @@ class CueMatcher:
         text_tokens = len(doc)
         language = doc.user_data.get("language", "")
         lookup = self.language_concepts.get(language, self.concepts).get
-        norms = [(i, norm) for i, h in enumerate(hashes) if (norm := lookup(h)) is not None]
-        kept = self.refused_deletions(hashes)
-        if kept:
-            norms = [(i, self.not_delete_norm if i in kept else norm) for i, norm in norms]
-            found = [m for m in found if m[2] != "erasure" or m[3] == COUNTER
-                     or not any(m[0] <= i < m[1] for i in kept)]
+        norms = {i: norm for i, h in enumerate(hashes) if (norm := lookup(h)) is not None}
+        refused = self.refused_deletions(hashes)
+        if refused:
+            norms.update(dict.fromkeys(refused, self.not_delete_norm))
+            norms = dict(sorted(norms.items()))
+            found = [(start, end, label, strength) for start, end, label, strength in found
+                     if label != "erasure" or strength == COUNTER
+                     or not any(start <= i < end for i in refused)]
         markers = sorted({marker(label, strength) for _s, _e, label, strength in found}
                          | {f"{MARKER_PREFIX}{label}__" for _s, _e, label, strength in found
                             if strength != COUNTER})
-        markers += sorted({norm for _i, norm in norms})
+        markers += sorted(set(norms.values()))
         if markers:
             doc = _with_markers(doc, markers)
-        for i, norm in norms:
+        for i, norm in norms.items():
             doc[i].norm_ = norm
         by_label: dict[tuple[str, bool], list[Span]] = {}
         for start, end, label, strength in found:
@@ -270,7 +275,8 @@ class CueMatcher:
         doc.spans["cues"] = [s for group in by_label.values() for s in filter_spans(group)]
         doc.user_data["text_tokens"] = text_tokens
         doc.user_data["language"] = language
-        doc.user_data["concepts"] = [(i, norm[len(CONCEPT_PREFIX):-2]) for i, norm in norms]
+        doc.user_data["concepts"] = [(i, norm[len(CONCEPT_PREFIX):-2])
+                                     for i, norm in norms.items()]
         return doc
 
 

@@ -75,6 +75,7 @@ def _concepts_and_cues(shipped: Classifier, language: str, text: str) -> tuple[s
     ("en", "I don't want anything deleted at this stage, just tell me what you hold."),
     ("nl", "Ik vraag niet om verwijdering, ik wil alleen weten wat jullie hebben."),
     ("de", "Ich habe nicht um Löschung gebeten."),
+    ("en", "To be clear, I am not asking for erasure. Just send me a copy."),
     ("de", "Ob ich später die Löschung verlange, entscheide ich danach."),
 ])
 def test_a_refused_or_deferred_deletion_is_not_delete_and_not_erasure(shipped: Classifier, language: str,

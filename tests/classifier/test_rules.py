@@ -78,8 +78,8 @@ def _concepts_and_cues(shipped: Classifier, language: str, text: str) -> tuple[s
     ("en", "To be clear, I am not asking for erasure. Just send me a copy."),
     ("de", "Ob ich später die Löschung verlange, entscheide ich danach."),
 ])
-def test_a_refused_or_deferred_deletion_is_not_delete_and_not_erasure(shipped: Classifier, language: str,
-                                                text: str) -> None:
+def test_a_refused_or_deferred_deletion_is_not_delete_and_not_erasure(
+        shipped: Classifier, language: str, text: str) -> None:
     concepts, cue_labels = _concepts_and_cues(shipped, language, text)
 
     assert "not_delete" in concepts
@@ -104,8 +104,9 @@ def test_a_refused_or_deferred_deletion_is_not_delete_and_not_erasure(shipped: C
     ("en", "I want my data deleted."),
     ("fr", "Merci de procéder sans délai à l'effacement de mes données."),
 ])
-def test_a_deletion_that_is_asked_for_stays_delete(shipped: Classifier, language: str,
-                                                   text: str) -> None:
+def test_a_deletion_asked_for_or_missed_stays_delete(shipped: Classifier, language: str,
+                                                     text: str) -> None:
+    """Asked for, or a complaint that it did not happen: either way the deletion is wanted."""
     concepts, _cue_labels = _concepts_and_cues(shipped, language, text)
 
     assert "delete" in concepts

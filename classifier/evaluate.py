@@ -47,10 +47,19 @@ class Report:
         t: {"request": 0, "triage": 0, "not_request": 0} for t in ("request", "not")})
     mistakes: list[tuple[float, Example, Classification]] = field(default_factory=list)
     count: int = 0
+    # The same measures per language of the example (no mistakes list).
+    by_language: dict[str, Report] = field(default_factory=dict)
 
     @property
     def macro_f1(self) -> float:
         return sum(s.f1 for s in self.labels.values()) / len(self.labels)
+
+    @property
+    def macro_f1_present(self) -> float:
+        """Macro-F1 over the labels that occur (in truth or prediction): a label absent from a
+        small slice would otherwise count as a perfect 1.0."""
+        present = [s.f1 for s in self.labels.values() if s.tp + s.fp + s.fn]
+        return sum(present) / len(present) if present else 0.0
 
     @property
     def old_macro_f1(self) -> float:
@@ -73,27 +82,34 @@ def evaluate(classifier: Classifier, examples: Sequence[Example]) -> Report:
     report = Report()
     verdicts = classifier.classify_many((e.subject, e.body) for e in examples)
     for example, verdict in zip(examples, verdicts, strict=True):
-        report.count += 1
-        predicted = set(verdict.labels)
+        _count(report, example, verdict, classifier.request_threshold)
+        _count(report.by_language.setdefault(example.lang, Report()), example, verdict,
+               classifier.request_threshold)
         truth = set(example.labels)
-        old = {k for k, s in verdict.scores.items() if s >= classifier.request_threshold}
-        for scores, chosen in ((report.labels, predicted), (report.old_labels, old)):
-            for label in LABELS:
-                score = scores[label]
-                if label in chosen and label in truth:
-                    score.tp += 1
-                elif label in chosen:
-                    score.fp += 1
-                elif label in truth:
-                    score.fn += 1
-        report.confusion["request" if truth else "not"][verdict.decision] += 1
         wrong = sum(abs(float(k in truth) - verdict.scores[k]) for k in LABELS)
         dropped = bool(truth) and verdict.decision == NOT_REQUEST
         false_ack = not truth and verdict.decision == REQUEST
-        if predicted != truth or dropped or false_ack:
+        if set(verdict.labels) != truth or dropped or false_ack:
             report.mistakes.append((wrong + 2 * dropped + 2 * false_ack, example, verdict))
     report.mistakes.sort(key=lambda m: -m[0])
     return report
+
+
+def _count(report: Report, example: Example, verdict: Classification,
+           request_threshold: float) -> None:
+    report.count += 1
+    truth = set(example.labels)
+    old = {k for k, s in verdict.scores.items() if s >= request_threshold}
+    for scores, chosen in ((report.labels, set(verdict.labels)), (report.old_labels, old)):
+        for label in LABELS:
+            score = scores[label]
+            if label in chosen and label in truth:
+                score.tp += 1
+            elif label in chosen:
+                score.fp += 1
+            elif label in truth:
+                score.fn += 1
+    report.confusion["request" if truth else "not"][verdict.decision] += 1
 
 
 def format_report(report: Report, worst: int = 12) -> str:
@@ -109,6 +125,11 @@ def format_report(report: Report, worst: int = 12) -> str:
               "truth \\ decision     request   triage  not_request"]
     for truth, row in report.confusion.items():
         lines.append(f"{truth:<20}{row['request']:>8}{row['triage']:>9}{row['not_request']:>13}")
+    lines += ["", "language   mails  macro-F1*  request recall  false requests",
+              *(f"{language:<9}{part.count:>7}{part.macro_f1_present:>10.3f}"
+                f"{part.request_recall:>16.3f}{part.false_request_rate:>15.2%}"
+                for language, part in sorted(report.by_language.items())),
+              "* over the labels that occur in that language's examples"]
     lines += ["", f"worst mistakes ({min(worst, len(report.mistakes))} of {len(report.mistakes)}):"]
     for _cost, example, verdict in report.mistakes[:worst]:
         top = ", ".join(f"{k}={v:.2f}" for k, v in sorted(verdict.scores.items(),

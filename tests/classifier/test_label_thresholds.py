@@ -10,7 +10,7 @@ import pytest
 import shipped_model
 
 from classifier import NOT_REQUEST, REQUEST, TRIAGE, Classifier, calibrate
-from classifier.evaluate import evaluate
+from classifier.evaluate import LabelScore, Report, evaluate, format_report
 from classifier.examples import Example
 from classifier.labels import ALWAYS_TRIAGE, LABELS, RIGHTS
 
@@ -141,3 +141,30 @@ def test_evaluate_counts_the_labels_on_the_ticket(shipped: Classifier) -> None:
     shown = sum(len(v.labels) for v in verdicts)
     assert sum(s.tp + s.fp for s in report.labels.values()) == shown
     assert sum(s.tp + s.fn for s in report.labels.values()) == 3
+
+
+def test_evaluate_reports_each_language_on_its_own(shipped: Classifier) -> None:
+    examples = [
+        Example("t-1", "en", "Delete my data", "Please delete everything you hold about me.",
+                ("erasure",)),
+        Example("t-2", "nl", "Offerte", "Wat kost het inklaren van twee pallets tegels uit "
+                "Spanje?", ()),
+        Example("t-3", "nl", "Mijn gegevens", "Verwijder al mijn persoonsgegevens uit jullie "
+                "systemen, alstublieft.", ("erasure",)),
+    ]
+
+    report = evaluate(shipped, examples)
+
+    assert sorted(report.by_language) == ["en", "nl"]
+    assert [report.by_language[k].count for k in ("en", "nl")] == [1, 2]
+    assert sum(part.confusion["not"]["not_request"] + part.confusion["not"]["triage"]
+               + part.confusion["not"]["request"] for part in report.by_language.values()) == 1
+    assert "language   mails" in format_report(report)
+
+
+def test_a_language_slice_counts_only_the_labels_that_occur_in_it() -> None:
+    report = Report()
+    report.labels["erasure"] = LabelScore(tp=1, fp=1)  # F1 2/3; the seven others never occur
+
+    assert report.macro_f1_present == pytest.approx(2 / 3)
+    assert report.macro_f1 == pytest.approx((2 / 3 + 7) / 8)  # absent labels count as 1.0

@@ -195,25 +195,22 @@ class CueMatcher:
         """Positions of deletion words refused or put off: "don't delete", "nicht löschen"."""
         words = self.negated_delete
         out: set[int] = set()
-        deletion_words = self.deletion_words
-        if deletion_words.isdisjoint(hashes):  # most mail: nothing to look at
+        if self.deletion_words.isdisjoint(hashes):  # most mail: nothing to look at
             return out
         for i, word in enumerate(hashes):
-            if word not in deletion_words:
+            if word not in self.deletion_words:
                 continue
             is_verb, is_noun = word in words["verbs"], word in words["nouns"]
-            is_participle = word in words["participles"]
-            before = range(i - 1, max(-1, i - 1 - NEGATION_BEFORE), -1)
-            after = range(i + 1, min(len(hashes), i + 1 + NEGATION_AFTER))
-            wanted = not is_participle or self._in_clause(hashes, before, words["want"]) >= 0
+            before, after = _before(i, NEGATION_BEFORE), _after(i, NEGATION_AFTER, len(hashes))
+            wanted = (word not in words["participles"]
+                      or self._in_clause(hashes, before, words["want"]) >= 0)
             refused = ((wanted and self._negated(hashes, before, words["before"],
                                                  check_tense=not is_noun))
                        or (is_verb and self._negated(hashes, after, words["after"])))
-            deferred = (
-                self._in_clause(hashes, range(i - 1, max(-1, i - 1 - DEFERRED_BEFORE), -1),
-                                words["deferred"]) >= 0
-                or self._in_clause(hashes, range(i + 1, min(len(hashes), i + 1 + DEFERRED_AFTER)),
-                                   words["deferred"]) >= 0)
+            deferred = any(
+                self._in_clause(hashes, positions, words["deferred"]) >= 0
+                for positions in (_before(i, DEFERRED_BEFORE),
+                                  _after(i, DEFERRED_AFTER, len(hashes))))
             if refused or deferred:
                 out.add(i)
         return out
@@ -240,8 +237,7 @@ class CueMatcher:
             return False
         # "did you not delete", "can't delete", "wurden bis heute nicht gelöscht"
         if check_tense:
-            earlier = range(j - 1, max(-1, j - 4), -1)
-            return self._in_clause(hashes, earlier, words["not_refusal_before"]) < 0
+            return self._in_clause(hashes, _before(j, 3), words["not_refusal_before"]) < 0
         return True
 
     def __call__(self, doc: Doc) -> Doc:
@@ -278,6 +274,16 @@ class CueMatcher:
         doc.user_data["concepts"] = [(i, norm[len(CONCEPT_PREFIX):-2])
                                      for i, norm in norms.items()]
         return doc
+
+
+def _before(i: int, n: int) -> range:
+    """The up to n positions before i, nearest first."""
+    return range(i - 1, max(-1, i - 1 - n), -1)
+
+
+def _after(i: int, n: int, length: int) -> range:
+    """The up to n positions after i (within the doc), nearest first."""
+    return range(i + 1, min(length, i + 1 + n))
 
 
 def _concept_table(concepts: dict[str, str], strings: StringStore,

@@ -2,10 +2,12 @@
 
 A spaCy pipeline on a per-language blank tokenizer: the `rightsbot_cues` rule component marks
 cue phrases (the evidence staff see, and marker tokens the model learns from), then a trained
-`textcat_multilabel` gives each label a score, and a per-label logistic layer learned from
-held-back predictions (calibrate.py) weighs the cue strengths against it. No cue decides on
-its own, so "Bezwaar naheffing" or "unsubscribe me from this thread" can stay business mail.
-The model reads lower-cased text; evidence is cut from the original text.
+`textcat_multilabel` gives each label a score, for the whole mail and for each of its
+sentences (sentences.py, from the same pass), and a per-label logistic layer learned from
+held-back predictions (calibrate.py) weighs the cue strengths and how far the best sentence
+scores above the mail against it. No cue decides on its own, so "Bezwaar naheffing" or
+"unsubscribe me from this thread" can stay business mail. The model reads lower-cased text;
+evidence is cut from the original text.
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, NamedTuple, cast
 
-from classifier import calibrate
+from classifier import calibrate, sentences
 from classifier.cues import COUNTER, LABEL_CONCEPTS
 from classifier.labels import ALWAYS_TRIAGE, LABELS, LANGUAGES, RIGHTS
 from classifier.language import detect_language, preload
@@ -29,6 +31,7 @@ from classifier.normalize import model_text
 
 if TYPE_CHECKING:
     from spacy.language import Language
+    from spacy.pipeline import TextCategorizer
     from spacy.tokenizer import Tokenizer
     from spacy.tokens import Doc
 
@@ -40,6 +43,7 @@ TOKENIZER_DIR = "tokenizers"
 DEFAULT_REQUEST_THRESHOLD = 0.9
 DEFAULT_TRIAGE_THRESHOLD = 0.05
 REQUEST, TRIAGE, NOT_REQUEST = "request", "triage", "not_request"
+TEXTCAT = "textcat_multilabel"
 ALWAYS_TRIAGE_BAR = 0.5
 MAX_EVIDENCE = 5
 # Mails classified outside spaCy's memory zone to warm the tokenizer cache (see classify_many):
@@ -78,6 +82,14 @@ class Classification:
                 "decision": self.decision, "language": self.language,
                 "evidence": {k: list(v) for k, v in self.evidence.items()},
                 "model_version": self.model_version}
+
+
+class Scored(NamedTuple):
+    """A doc through the pipeline (doc.cats: the whole mail's scores) and its best sentences."""
+
+    doc: Doc
+    best_sentence: dict[str, float]  # label -> the best sentence's score
+    best_sentence_span: dict[str, tuple[int, int]]  # label -> its characters, if above the mail
 
 
 class Classifier:
@@ -140,9 +152,9 @@ class Classifier:
     def _classify_texts(self, texts: list[tuple[str, str]],
                         batch_size: int) -> list[Classification]:
         docs = (self.make_doc(text, language) for text, language in texts)
-        return [self._verdict(doc, text, language)
-                for doc, (text, language) in zip(self._pipe(docs, batch_size), texts,
-                                                 strict=True)]
+        return [self._verdict(scored, text, language)
+                for scored, (text, language)
+                in zip(self.score_docs(docs, batch_size), texts, strict=True)]
 
     def _tokenizer(self, language: str) -> Tokenizer:
         return self.tokenizers.get(language) or self.tokenizers["en"]
@@ -154,19 +166,32 @@ class Classifier:
         doc.user_data["language"] = language
         return doc
 
-    def _pipe(self, docs: Iterable[Doc], batch_size: int) -> Iterator[Doc]:
-        stream: Iterable[Doc] = docs
-        for _name, component in self.nlp.pipeline:
-            if hasattr(component, "pipe"):
-                stream = _pipe_skipping_empty(component, stream, batch_size)
-            else:
-                stream = map(component, stream)
-        return iter(stream)
+    def score_docs(self, docs: Iterable[Doc], batch_size: int = 64) -> Iterator[Scored]:
+        """Each doc through the rule components, with doc.cats the textcat's scores for the
+        whole mail, and its best sentences (sentences.py).
+        """
+        from spacy.util import minibatch
 
-    def _verdict(self, doc: Doc, text: str, language: str) -> Classification:
+        stream: Iterable[Doc] = docs
+        for name, component in self.nlp.pipeline:
+            if name != TEXTCAT:
+                stream = map(component, stream)
+        textcat = cast("TextCategorizer", self.nlp.get_pipe(TEXTCAT))
+        labels = tuple(textcat.labels)
+        for batch in minibatch(stream, size=max(batch_size, 1)):  # type: ignore[no-untyped-call]
+            scores = sentences.score(textcat.model, batch)
+            for doc, mail, best, spans in zip(batch, scores.mail.tolist(), scores.best.tolist(),
+                                              scores.best_span, strict=True):
+                doc.cats = dict(zip(labels, mail, strict=True))
+                yield Scored(doc, dict(zip(labels, best, strict=True)),
+                             {label: span for label, span in zip(labels, spans, strict=True)
+                              if span is not None})
+
+    def _verdict(self, scored: Scored, text: str, language: str) -> Classification:
+        doc = scored.doc
         tiers = calibrate.cue_tiers([(s.label_, s.id_) for s in doc.spans.get("cues", [])])
         scores = {label: calibrate.score(self.calibration, label, float(doc.cats.get(label, 0.0)),
-                                         tiers.get(label, set()))
+                                         tiers.get(label, set()), scored.best_sentence.get(label))
                   for label in LABELS}
         decision, reasons = self._decide(scores, tiers)
         labels = self._labels(scores, decision)
@@ -175,6 +200,11 @@ class Classifier:
             sorted((k for k in LABELS if k in labels or scores[k] >= self.triage_threshold),
                    key=lambda k: -scores[k]))
         evidence = _cue_evidence(doc, text)
+        # No cue for a label: the sentence the model scored highest for it, when one stands
+        # out from the mail; else the sentence with the most words of the label's concepts.
+        for label, (start, end) in scored.best_sentence_span.items():
+            if label in shown and not evidence.get(label):
+                evidence[label] = [text[start:end].strip()[:200]]
         missing = tuple(k for k in shown if not evidence.get(k))
         if missing:
             evidence.update(self._sentence_evidence(doc, text, missing))
@@ -259,27 +289,6 @@ class Classifier:
             else:
                 out[label] = [text[:200].strip()]
         return out
-
-
-def _pipe_skipping_empty(component: object, docs: Iterable[Doc],
-                         batch_size: int) -> Iterator[Doc]:
-    """component.pipe over the docs with tokens; an empty doc scores 0 for every label.
-
-    thinc's n-gram layer fails on a batch that mixes empty and non-empty docs (an empty mail
-    among others took the whole batch down); spaCy itself scores an all-empty batch as 0.
-    """
-    from spacy.util import minibatch
-
-    labels = tuple(getattr(component, "labels", ()))
-    for batch in minibatch(docs, size=batch_size):  # type: ignore[no-untyped-call]
-        scored = iter(component.pipe([d for d in batch if len(d)],  # type: ignore[attr-defined]
-                                     batch_size=batch_size))
-        for doc in batch:
-            if len(doc):
-                yield next(scored)
-            else:
-                doc.cats = dict.fromkeys(labels, 0.0)
-                yield doc
 
 
 def _lower_same_length(text: str) -> str:

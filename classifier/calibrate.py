@@ -2,9 +2,10 @@
 
 The textcat alone learns rare strong cues ("Recht auf Vergessenwerden") slowly, and a fixed
 boost turns weak cues ("unsubscribe", "bezwaar") into false requests. So for every label we
-fit score = sigmoid(a * logit(model) + b * strong + c * phrase + d * weak + e) on predictions
-the model made for examples it was not trained on (k-fold), and store the weights in the
-model's meta.json. Cues inform the score; how much is decided by our data.
+fit score = sigmoid(a * logit(model) + b * strong + c * phrase + d * weak + e * counter
++ f * sentence lift + g) on predictions the model made for examples it was not trained on
+(k-fold), and store the weights in the model's meta.json. Cues and sentences inform the
+score; how much is decided by our data.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from collections.abc import Mapping, Sequence
 
 from classifier.labels import LABELS
 
-FEATURES = ("model", "strong", "phrase", "weak", "counter", "bias")
-# Models trained before counter-cues (round 6) have five weights per label: no "counter".
-OLD_FEATURES = ("model", "strong", "phrase", "weak", "bias")
+FEATURES = ("model", "strong", "phrase", "weak", "counter", "sentence", "bias")
+# Models from before sentence scores (round 9) have six weights per label, no "sentence";
+# models from before counter-cues (round 6) five, no "counter" either.
+EARLIER_FEATURES = {6: ("model", "strong", "phrase", "weak", "counter", "bias"),
+                    5: ("model", "strong", "phrase", "weak", "bias")}
 Weights = dict[str, list[float]]
 # Gentle L2 keeps weights finite when a cue is perfectly separating in our small data.
 L2 = 0.05
@@ -31,30 +34,48 @@ def cue_tiers(spans: Sequence[tuple[str, str]]) -> dict[str, set[str]]:
     return out
 
 
-def features(model: float, strengths: set[str], names: Sequence[str] = FEATURES) -> list[float]:
+def features(model: float, strengths: set[str], names: Sequence[str] = FEATURES,
+             sentence: float | None = None) -> list[float]:
+    """The calibration's inputs for one label.
+
+    "sentence" is how far the mail's best sentence scores above the whole mail (0 when it
+    does not, or the mail has one sentence): a second right in a sentence of its own ("...
+    send me a copy. Also take me off your lists.") is diluted in the mail's score
+    (sentences.py). Out of fold, learned per label, it found such rights without more false
+    requests; a fixed blend of the two scores did less well (bench/RESULTS.md, round 9).
+    """
     p = min(max(model, EPSILON), 1.0 - EPSILON)
-    values = {"model": math.log(p / (1.0 - p)), "bias": 1.0}
+    values = {"model": math.log(p / (1.0 - p)), "bias": 1.0,
+              "sentence": max(sentence - model, 0.0) if sentence is not None else 0.0}
     return [values[name] if name in values else float(name in strengths) for name in names]
 
 
-def score(weights: Weights | None, label: str, model: float, strengths: set[str]) -> float:
+def score(weights: Weights | None, label: str, model: float, strengths: set[str],
+          sentence: float | None = None) -> float:
     """The calibrated score; the model's own score when the model has no calibration."""
     if not weights or label not in weights:
         return model
-    names = FEATURES if len(weights[label]) == len(FEATURES) else OLD_FEATURES
-    z = sum(w * x for w, x in zip(weights[label], features(model, strengths, names), strict=True))
+    names = EARLIER_FEATURES.get(len(weights[label]), FEATURES)
+    z = sum(w * x for w, x in zip(weights[label], features(model, strengths, names, sentence),
+                                  strict=True))
     return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
 
 
-def fit(rows: Sequence[tuple[Mapping[str, float], Mapping[str, set[str]], set[str]]],
-        iterations: int = 50) -> Weights:
-    """Per-label weights by Newton's method from (model scores, cue tiers, true labels)."""
+Row = tuple[Mapping[str, float], Mapping[str, float], Mapping[str, set[str]], set[str]]
+
+
+def fit(rows: Sequence[Row], iterations: int = 50) -> Weights:
+    """Per-label weights by Newton's method.
+
+    rows: (mail scores, best sentence scores, cue tiers, true labels) per mail.
+    """
     import numpy as np
 
     weights: Weights = {}
     for label in LABELS:
-        x = np.array([features(s[label], t.get(label, set())) for s, t, _ in rows])
-        y = np.array([float(label in truth) for _s, _t, truth in rows])
+        x = np.array([features(mail[label], tiers.get(label, set()), FEATURES, best[label])
+                      for mail, best, tiers, _truth in rows])
+        y = np.array([float(label in truth) for *_scores, truth in rows])
         w = np.zeros(x.shape[1])
         w[0] = 1.0  # start from "trust the model"
         penalty = L2 * np.eye(x.shape[1])

@@ -119,16 +119,16 @@ def train(examples: list[Example] | None = None, output: Path | None = MODEL_DIR
     rows = []
     for fold, seen, unseen in parts[:-1]:
         model = _assemble(model_config, [trained[fold, m] for m in range(members)], seen)
-        for ex, doc in zip(unseen, model.nlp.pipe(_docs(model, unseen)), strict=True):
-            spans = [(s.label_, s.id_) for s in doc.spans["cues"]]
-            rows.append(({k: float(doc.cats[k]) for k in LABELS},
+        for ex, scored in zip(unseen, model.score_docs(_docs(model, unseen)), strict=True):
+            spans = [(s.label_, s.id_) for s in scored.doc.spans["cues"]]
+            rows.append((dict(scored.doc.cats), scored.best_sentence,
                          calibrate.cue_tiers(spans), set(ex.labels)))
     if rows:
         calibration = calibrate.fit(rows)
         # The label bars from the same out-of-fold predictions, as calibrated scores.
         thresholds = calibrate.label_thresholds([
-            ({k: calibrate.score(calibration, k, cats[k], tiers.get(k, set())) for k in LABELS},
-             truth) for cats, tiers, truth in rows])
+            ({k: calibrate.score(calibration, k, mail[k], tiers.get(k, set()), best[k])
+              for k in LABELS}, truth) for mail, best, tiers, truth in rows])
     model = _assemble(model_config, [trained[-1, m] for m in range(members)], examples)
     nlp = model.nlp
     nlp.meta["name"] = "rightsbot_dsr"

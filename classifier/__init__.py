@@ -12,7 +12,6 @@ evidence is cut from the original text.
 
 from __future__ import annotations
 
-import re
 import threading
 import zlib
 from bisect import bisect_right
@@ -49,8 +48,6 @@ MAX_EVIDENCE = 5
 # Mails classified outside spaCy's memory zone to warm the tokenizer cache (see classify_many):
 # ~2 MB of mail; the vocabulary grows by their new words once, and no more after that.
 WARMUP_MAILS = 1000
-# A sentence ends at . ! ? or a line break; good enough to show staff a phrase in context.
-_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 
 
 @dataclass(frozen=True)
@@ -271,20 +268,20 @@ class Classifier:
     def _sentence_evidence(self, doc: Doc, text: str,
                            labels: tuple[str, ...]) -> dict[str, list[str]]:
         """No cue matched: show the sentence with the most words of the label's concepts."""
-        sentences = [(m.start(), m.end()) for m in _SENTENCE.finditer(text)]
-        starts = [start for start, _end in sentences]
+        ranges = sentences.sentence_ranges(doc, min_words=1)
+        starts = [start for start, _end in ranges]
         hits: dict[tuple[str, int], int] = {}
         for index, concept in doc.user_data.get("concepts", []):
-            sentence = bisect_right(starts, doc[index].idx) - 1
+            sentence = bisect_right(starts, index) - 1
             for label in labels:
                 if concept in LABEL_CONCEPTS[label]:
                     hits[label, sentence] = hits.get((label, sentence), 0) + 1
         out: dict[str, list[str]] = {}
         for label in labels:
-            counts = [hits.get((label, i), 0) for i in range(len(sentences))]
+            counts = [hits.get((label, i), 0) for i in range(len(ranges))]
             best = max(counts, default=0)
             if best:
-                start, end = sentences[counts.index(best)]
+                start, end = sentences.characters(doc, *ranges[counts.index(best)])
                 out[label] = [text[start:end].strip()[:200]]
             else:
                 out[label] = [text[:200].strip()]

@@ -71,12 +71,18 @@ def _find(model: Model[Any, Any], name: str) -> Any:
     raise ValueError(f"no {name} layer in {model.name}")
 
 
-def sentence_ranges(doc: Doc) -> list[tuple[int, int]]:
-    """[start, end) token ranges of the sentences with >= MIN_WORDS words, text tokens only.
+def sentence_ranges(doc: Doc, min_words: int = MIN_WORDS) -> list[tuple[int, int]]:
+    """[start, end) token ranges of the sentences with >= min_words words, text tokens only.
 
     A sentence ends at . ! ? or at a whitespace token with a line break in it.
     """
-    return _sentence_ranges(doc, _token_array(doc))
+    return _sentence_ranges(doc, _token_array(doc), min_words)
+
+
+def characters(doc: Doc, start: int, end: int) -> tuple[int, int]:
+    """The [start, end) characters of tokens [start, end) in the doc's text."""
+    last = doc[end - 1]
+    return doc[start].idx, last.idx + len(last)
 
 
 def _token_array(doc: Doc) -> np.ndarray:
@@ -87,7 +93,8 @@ def _token_array(doc: Doc) -> np.ndarray:
 _ENDS: dict[int, bool] = {}
 
 
-def _sentence_ranges(doc: Doc, array: np.ndarray) -> list[tuple[int, int]]:
+def _sentence_ranges(doc: Doc, array: np.ndarray,
+                     min_words: int = MIN_WORDS) -> list[tuple[int, int]]:
     n = text_length(doc)
     if n == 0:
         return []
@@ -104,10 +111,10 @@ def _sentence_ranges(doc: Doc, array: np.ndarray) -> list[tuple[int, int]]:
         if ends:
             # A full stop belongs to its sentence; a line break to neither.
             end = i if array[i, 2] else i + 1
-            if words[end] - words[start] >= MIN_WORDS:
+            if words[end] - words[start] >= min_words:
                 ranges.append((start, end))
             start = i + 1
-    if words[n] - words[start] >= MIN_WORDS:
+    if words[n] - words[start] >= min_words:
         ranges.append((start, n))
     return ranges
 
@@ -214,8 +221,7 @@ def score(textcat_model: Model[Any, Any], docs: Sequence[Doc]) -> Scores:
         doc = docs[index]
         for label, winner in enumerate(winners.tolist()):
             if best[index, label] > mail[index, label]:
-                start, stop = layout.sentences[winner - first_sentence]
-                spans[index][label] = (doc[start].idx, doc[stop - 1].idx + len(doc[stop - 1]))
+                spans[index][label] = characters(doc, *layout.sentences[winner - first_sentence])
     return Scores(mail, best, spans)
 
 

@@ -166,3 +166,19 @@ def test_a_sentence_gets_the_markers_of_its_own_words_only(shipped: Classifier) 
         "please erase my data now."]
     assert "__concept_delete__" not in markers[0] | markers[1]
     assert "__concept_delete__" in markers[2]
+
+
+def test_a_label_without_a_cue_shows_the_sentence_that_asks_for_it(
+        shipped: Classifier) -> None:
+    question = ("Daarnaast: wat voor gegevens hebben jullie eigenlijk allemaal over mij "
+                "opgeslagen?")
+    body = (f"Thanks for sorting the customs papers so fast, the truck left on time.\n\n"
+            f"{question} Ik wil dat graag weten.\n\nGroet, Kees")
+    cues = shipped.nlp.get_pipe("rightsbot_cues")
+    doc = cues(shipped.make_doc(body.lower(), "nl"))
+    assert not [span for span in doc.spans["cues"] if span.label_ == "access"]
+
+    verdict = shipped.classify("Re: order 5512", body)
+
+    assert "access" in verdict.labels
+    assert verdict.evidence["access"] == (question,)

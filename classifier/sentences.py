@@ -57,6 +57,10 @@ def members(textcat_model: Model[Any, Any]) -> list[_Member]:
     for member in textcat_model.layers:
         concatenated = member.layers[0]
         linear, cnn = concatenated.layers
+        ngrams = _find(linear, "extract_ngrams").attrs
+        if (ngrams["ngram_size"], ngrams["attr"]) != (2, ORTH):
+            # _ngram_keys builds unigrams and bigrams of ORTH, as train.TEXTCAT_MODEL asks.
+            raise ValueError(f"sentence scores need word bigrams, not {ngrams}")
         out.append(_Member(
             tok2vec=member.get_ref("tok2vec"), sparse=_find(linear, "sparse_linear"),
             attention=member.get_ref("attention_layer"), residual=cnn.layers[-1],

@@ -206,7 +206,7 @@ def take_lease(store: Store, name: str, holder: str, seconds: int, now: datetime
             session.add(MailboxState(name=name, uidvalidity=0, last_uid=0))
             try:
                 session.flush()
-            except Exception:  # noqa: BLE001 - another worker created it first
+            except Exception:  # another worker created it first
                 session.rollback()
         dead = ""
         if state is not None and state.lease_holder not in ("", holder) \

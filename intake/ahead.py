@@ -115,7 +115,7 @@ class Ahead:
                 signature, results = future.result()
                 self.waited += time.monotonic() - waiting
                 self.done_there += 1
-            except Exception as exc:  # noqa: BLE001 - BrokenProcessPool, a model that won't load
+            except Exception as exc:  # BrokenProcessPool, a model that won't load
                 if self.pool is not None:  # said once; the chunks still in flight fail too
                     log.warning("worker process failed (%s: %s); continuing in this process",
                                 type(exc).__name__, exc)
@@ -160,7 +160,7 @@ def _prepare(raws: list[bytes], model: Any, ours: frozenset[str]) -> list[Prepar
     for raw in raws:
         try:
             parsed.append(mime.parse(raw))
-        except Exception:  # noqa: BLE001 - process() will meet it again and quarantine it
+        except Exception:  # process() will meet it again and quarantine it
             parsed.append(None)
     wanted = [p for p in parsed
               if p is not None and p.sender and guards.screen_reason(p, ours) is None]
@@ -169,7 +169,7 @@ def _prepare(raws: list[bytes], model: Any, ours: frozenset[str]) -> list[Prepar
         texts = ((p.subject, p.text) for p in wanted)
         for p, verdict in zip(wanted, model.classify_many(texts, batch_size=64), strict=True):
             verdicts[id(p)] = verdict
-    except Exception:  # noqa: BLE001 - process() classifies them itself
+    except Exception:  # process() classifies them itself
         verdicts = {}
     return [None if p is None else Prepared(p, verdicts.get(id(p))) for p in parsed]
 

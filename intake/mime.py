@@ -181,7 +181,7 @@ def _header(msg: Message, name: str, defects: list[str]) -> str | None:
     try:
         value = msg.get(name)
         return None if value is None else str(value)
-    except Exception as exc:  # noqa: BLE001 - the email package raises many kinds on bad headers
+    except Exception as exc:  # the email package raises many kinds on bad headers
         # e.g. IndexError from the stdlib's Message-ID parser on "<<<>>>": use the raw text.
         defects.append(f"header {name}: {type(exc).__name__}")
         for key, raw in msg.raw_items():
@@ -228,7 +228,7 @@ def _date(value: str | None) -> datetime | None:
 def _content_type(msg: Message) -> str:
     try:
         return msg.get_content_type()
-    except Exception:  # noqa: BLE001
+    except Exception:
         return "text/plain"
 
 
@@ -283,21 +283,21 @@ def _walk(msg: Message, defects: list[str]) -> list[tuple[Message, int]]:
 def _disposition(part: Message) -> str:
     try:
         return part.get_content_disposition() or ""
-    except Exception:  # noqa: BLE001
+    except Exception:
         return ""
 
 
 def _filename(part: Message) -> str | None:
     try:
         return part.get_filename()
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
 
 
 def _payload_bytes(part: Message) -> bytes:
     try:
         payload: Any = part.get_payload(decode=True)
-    except Exception:  # noqa: BLE001
+    except Exception:
         payload = None
     if isinstance(payload, bytes):
         return payload
@@ -310,7 +310,7 @@ def _decode_text(part: Message, defects: list[str]) -> str:
     declared = None
     try:
         declared = part.get_content_charset()
-    except Exception:  # noqa: BLE001
+    except Exception:
         defects.append("unreadable charset parameter")
     for charset in ([declared] if declared else []) + list(_FALLBACK_CHARSETS):
         try:

@@ -246,7 +246,7 @@ def process(incoming: Incoming, services: Services) -> Outcome:
             outcome = Outcome(disposition, work.ticket.ref if work.ticket else None, work.reason)
     except TransientError:
         raise
-    except Exception as exc:  # noqa: BLE001 - quarantine, never stall the batch
+    except Exception as exc:  # quarantine, never stall the batch
         if isinstance(exc, OSError) and exc.errno in _DISK_FULL:
             # The machine, not the mail: a library writing a temporary file on a full disk
             # (py3langid unpacks its model to /tmp on first use). Retry, do not quarantine.

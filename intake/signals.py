@@ -35,7 +35,7 @@ def authentication(msg: ParsedMessage, trusted_authserv_id: str) -> dict[str, st
         return {}
     try:
         header = authres.AuthenticationResultsHeader.parse(f"Authentication-Results: {value}")
-    except Exception:  # noqa: BLE001 - authres raises its own and generic errors on bad input
+    except Exception:  # authres raises its own and generic errors on bad input
         return {"error": "unreadable Authentication-Results header"}
     if trusted_authserv_id and header.authserv_id != trusted_authserv_id:
         return {"untrusted": str(header.authserv_id)}

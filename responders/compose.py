@@ -50,7 +50,7 @@ def template_language(kind: str, language: str, override_dir: str = "") -> str:
     try:
         env.get_template(f"{language}/{kind}.txt.j2")
         return language
-    except Exception:  # noqa: BLE001 - jinja2.TemplateNotFound
+    except Exception:  # jinja2.TemplateNotFound
         return FALLBACK_LANGUAGE
 
 

@@ -370,7 +370,7 @@ def _classify_jsonl(model, files: list[str], workers: int) -> int:  # type: igno
 
     def rows() -> Iterator[dict[str, object]]:
         for name in files:
-            handle = sys.stdin if name == "-" else open(name, encoding="utf-8")  # noqa: SIM115
+            handle = sys.stdin if name == "-" else open(name, encoding="utf-8")
             with handle:
                 for number, line in enumerate(handle, 1):
                     if not line.strip():

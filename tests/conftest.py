@@ -14,7 +14,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from servers.real import Dovecot, SmtpRecorder, free_port, start_dovecot  # noqa: E402
+from servers.real import Dovecot, SmtpRecorder, free_port, start_dovecot
 
 MESSAGES = Path(__file__).parent / "messages"
 _user_numbers = itertools.count(1)

@@ -404,9 +404,8 @@ def _classify_jsonl(model, files: list[str], workers: int) -> int:  # type: igno
 def cmd_tickets(args: argparse.Namespace, settings: Settings) -> int:
     from sqlalchemy import select
 
-    from dsr.tickets import Ticket
-
     from dsr.lifecycle import days_left
+    from dsr.tickets import Ticket
 
     store = _store(settings)
     today = _now().date()

@@ -18,10 +18,10 @@ import pytest
 from conftest import write_config
 from sqlalchemy import func, select
 
+import intake.runner as runner
 from dsr.errors import TransientError
 from dsr.store import Store
 from dsr.tickets import MailboxState, MailMessage, OutboxItem, Ticket, TicketEvent
-import intake.runner as runner
 from intake.runner import poll_once
 
 from .conftest import rightsbot, settings_for

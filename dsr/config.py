@@ -302,7 +302,7 @@ def _build_section(cls: type[Any], section: str, table: dict[str, Any], source: 
         url = values.get("url", DatabaseSettings.url)
         values["url"] = _absolute_sqlite_url(url, base_dir)
     elif hints.get("path") is Path and "path" not in values:
-        values["path"] = base_dir / getattr(cls, "path")
+        values["path"] = base_dir / cls.path
     return cls(**values)
 
 

@@ -240,7 +240,8 @@ def load_settings(path: Path | None, environ: Mapping[str, str]) -> Settings:
     return _build(raw, source, base_dir)
 
 
-def _overlay_environment(raw: dict[str, Any], environ: Mapping[str, str], source: str) -> dict[str, Any]:
+def _overlay_environment(raw: dict[str, Any], environ: Mapping[str, str],
+                         source: str) -> dict[str, Any]:
     merged = {k: (dict(v) if isinstance(v, dict) else v) for k, v in raw.items()}
     for name, value in environ.items():
         if not name.startswith(ENV_PREFIX) or name == ENV_PREFIX + "CONFIG":
@@ -416,7 +417,8 @@ def _resolve_secrets(settings: Settings) -> Settings:
             done = subprocess.run(shlex.split(command), capture_output=True, text=True,
                                   timeout=30, check=True)
         except (OSError, subprocess.SubprocessError) as exc:
-            raise ConfigError(f"{settings.source}: '{section}.{command_key}' failed: {exc}") from None
+            raise ConfigError(f"{settings.source}: '{section}.{command_key}' "
+                              f"failed: {exc}") from None
         return dataclasses.replace(obj, **{value_key: done.stdout.strip()})
 
     mailboxes = tuple(secret(f"mailboxes.{m.name}", m, "password", "password_command")

@@ -49,7 +49,8 @@ def reduce_ticket(session: Session, ticket: Ticket, now: datetime) -> int:
         removed += len(message.raw)
         message.raw, message.subject, message.sender_name = b"", "", ""
         message.sender, message.summary = "", {}
-    for item in session.execute(select(OutboxItem).where(OutboxItem.ticket_id == ticket.id)).scalars():
+    outbox = select(OutboxItem).where(OutboxItem.ticket_id == ticket.id)
+    for item in session.execute(outbox).scalars():
         removed += len(item.raw)
         item.raw, item.recipient = b"", ""
     ticket.requester_email, ticket.requester_name, ticket.subject = "", "", ""

@@ -14,7 +14,8 @@ _MARKETING = re.compile(
     r"advertis\w*|sales calls?|cold calls?|unsubscribe|spam|tariff watch|e-?mails? from you|"
     r"nieuwsbrie\w*|reclame|aanbiedingen|afmelden|uitschrijven|mailtjes|"
     r"werbung|werbe\w*|newsletter|abmelden|abbestellen|"
-    r"prospection|publicit\w*|démarchage|demarchage|désabonn\w*|desabonn\w*|lettre d'information)\b",
+    r"prospection|publicit\w*|démarchage|demarchage|désabonn\w*|desabonn\w*|"
+    r"lettre d'information)\b",
     re.IGNORECASE)
 FAST_PATH_KINDS = frozenset({"objection", "withdrawal"})
 

@@ -20,7 +20,8 @@ RIGHT_NAMES: dict[str, dict[str, str]] = {
     "en": {"access": "access to your personal data (a copy and information about its use)",
            "rectification": "correction of your personal data",
            "erasure": "erasure of your personal data",
-           "objection": "objection to the processing of your personal data, including direct marketing",
+           "objection": ("objection to the processing of your personal data, "
+                         "including direct marketing"),
            "restriction": "restriction of the processing of your personal data",
            "withdrawal": "withdrawal of your consent",
            "portability": "a copy of your data in a portable format",
@@ -28,7 +29,8 @@ RIGHT_NAMES: dict[str, dict[str, str]] = {
     "nl": {"access": "inzage in uw persoonsgegevens (een kopie en informatie over het gebruik)",
            "rectification": "correctie van uw persoonsgegevens",
            "erasure": "verwijdering van uw persoonsgegevens",
-           "objection": "bezwaar tegen de verwerking van uw persoonsgegevens, ook voor direct marketing",
+           "objection": ("bezwaar tegen de verwerking van uw persoonsgegevens, "
+                         "ook voor direct marketing"),
            "restriction": "beperking van de verwerking van uw persoonsgegevens",
            "withdrawal": "intrekking van uw toestemming",
            "portability": "uw gegevens in een overdraagbaar formaat",
@@ -86,7 +88,8 @@ def ticket_context(settings: Settings, ticket: Ticket, language: str) -> dict[st
     names = RIGHT_NAMES.get(language, RIGHT_NAMES["en"])
     org = settings.organisation
     return {
-        "ref": ticket.ref, "name": ticket.requester_name, "rights": [names[k] for k in ticket.kinds],
+        "ref": ticket.ref, "name": ticket.requester_name,
+        "rights": [names[k] for k in ticket.kinds],
         "received": long_date(ticket.received_at.date(), language),
         "due": long_date(ticket.due_on, language), "organisation": org.name,
         "regulator_name": org.regulator_name, "regulator_url": org.regulator_url,

@@ -96,7 +96,7 @@ identity_check = "auto"                 # "auto": ask to confirm the address; "m
 verification_days = 14                  # how long a confirmation link/code stays valid
 repeat_window_days = 30                 # flag a new request from the same address within this
 reminder_days = 7                       # the daily staff digest lists tickets due within this
-digest_hour = 8                         # hour (UTC) of the daily digest to organisation.staff_address
+digest_hour = 8                         # UTC hour of the daily digest to organisation.staff_address
 # trusted_authserv_id = "mx.example.org"  # only this server's Authentication-Results count
 
 [health]

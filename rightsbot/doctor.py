@@ -12,7 +12,8 @@ Check = tuple[str, Callable[[Settings], str]]
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("doctor", help="check the configuration and every connection; say what to fix")
+    p = sub.add_parser("doctor",
+                       help="check the configuration and every connection; say what to fix")
     p.set_defaults(handler=cmd_doctor)
 
 

@@ -29,7 +29,8 @@ def _ticket(config: Path, sender: str) -> Ticket:
         ticket = session.execute(select(Ticket).where(Ticket.requester_email == sender)
                                  .order_by(Ticket.id.desc())).scalars().first()
         assert ticket is not None
-        _ = (ticket.kinds, [m.disposition for m in ticket.messages], [e.kind for e in ticket.events])
+        _ = (ticket.kinds, [m.disposition for m in ticket.messages],
+             [e.kind for e in ticket.events])
         return ticket
 
 

@@ -25,7 +25,8 @@ PAGE = """<!doctype html>
 <p>{{ text }}</p>
 {% if show_button %}
 <form method="post">
-  <input type="hidden" name="csrf_token" value="{{ csrf_token() if csrf_token is defined else '' }}">
+  <input type="hidden"
+         name="csrf_token" value="{{ csrf_token() if csrf_token is defined else '' }}">
   <button type="submit">{{ button }}</button>
 </form>
 {% endif %}

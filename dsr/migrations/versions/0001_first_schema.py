@@ -53,7 +53,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('year', 'number')
     )
     with op.batch_alter_table('tickets', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_tickets_requester_email'), ['requester_email'], unique=False)
+        batch_op.create_index(batch_op.f('ix_tickets_requester_email'), ['requester_email'],
+                              unique=False)
         batch_op.create_index(batch_op.f('ix_tickets_state'), ['state'], unique=False)
         batch_op.create_index('ix_tickets_state_due', ['state', 'due_on'], unique=False)
 
@@ -118,7 +119,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('message_id')
     )
     with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.create_index('ix_outbox_recipient_created', ['recipient', 'created_at'], unique=False)
+        batch_op.create_index('ix_outbox_recipient_created', ['recipient', 'created_at'],
+                              unique=False)
         batch_op.create_index('ix_outbox_state_next', ['state', 'next_attempt_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_ticket_id'), ['ticket_id'], unique=False)
 

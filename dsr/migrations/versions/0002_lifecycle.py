@@ -46,7 +46,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('code_hash')
     )
     with op.batch_alter_table('verification_tokens', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_verification_tokens_ticket_id'), ['ticket_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_verification_tokens_ticket_id'), ['ticket_id'],
+                              unique=False)
 
     op.create_table('label_feedback',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -61,23 +62,32 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('label_feedback', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_label_feedback_ticket_id'), ['ticket_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_label_feedback_ticket_id'), ['ticket_id'],
+                              unique=False)
 
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.add_column(sa.Column('statutory_due_on', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('clock_started_at', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('paused_since', sa.DateTime(), nullable=True))
-        batch_op.add_column(sa.Column('paused_days', sa.Integer(), nullable=False, server_default=sa.text("'0'")))
-        batch_op.add_column(sa.Column('extension_months', sa.Integer(), nullable=False, server_default=sa.text("'0'")))
-        batch_op.add_column(sa.Column('extension_reason', sa.Text(), nullable=False, server_default=sa.text("''")))
+        batch_op.add_column(sa.Column('paused_days', sa.Integer(), nullable=False,
+                                      server_default=sa.text("'0'")))
+        batch_op.add_column(sa.Column('extension_months', sa.Integer(), nullable=False,
+                                      server_default=sa.text("'0'")))
+        batch_op.add_column(sa.Column('extension_reason', sa.Text(), nullable=False,
+                                      server_default=sa.text("''")))
         batch_op.add_column(sa.Column('complaint_ack_due_on', sa.Date(), nullable=True))
-        batch_op.add_column(sa.Column('identity_state', sa.String(length=20), nullable=False, server_default=sa.text("'unverified'")))
+        batch_op.add_column(sa.Column('identity_state', sa.String(length=20), nullable=False,
+                                      server_default=sa.text("'unverified'")))
         batch_op.add_column(sa.Column('identity_verified_at', sa.DateTime(), nullable=True))
-        batch_op.add_column(sa.Column('identity_note', sa.Text(), nullable=False, server_default=sa.text("''")))
-        batch_op.add_column(sa.Column('signals', sa.JSON(), nullable=False, server_default=sa.text("'{}'")))
-        batch_op.add_column(sa.Column('assignee', sa.String(length=100), nullable=False, server_default=sa.text("''")))
+        batch_op.add_column(sa.Column('identity_note', sa.Text(), nullable=False,
+                                      server_default=sa.text("''")))
+        batch_op.add_column(sa.Column('signals', sa.JSON(), nullable=False,
+                                      server_default=sa.text("'{}'")))
+        batch_op.add_column(sa.Column('assignee', sa.String(length=100), nullable=False,
+                                      server_default=sa.text("''")))
         batch_op.add_column(sa.Column('closed_at', sa.DateTime(), nullable=True))
-        batch_op.add_column(sa.Column('outcome_reason', sa.Text(), nullable=False, server_default=sa.text("''")))
+        batch_op.add_column(sa.Column('outcome_reason', sa.Text(), nullable=False,
+                                      server_default=sa.text("''")))
         batch_op.add_column(sa.Column('merged_into_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key('fk_tickets_merged_into', 'tickets', ['merged_into_id'], ['id'])
 

@@ -27,20 +27,26 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_login_failures_address'), ['address'], unique=False)
         batch_op.create_index(batch_op.f('ix_login_failures_at'), ['at'], unique=False)
     with op.batch_alter_table('messages', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('mailbox', sa.String(length=100), nullable=False, server_default=sa.text("''")))
+        batch_op.add_column(sa.Column('mailbox', sa.String(length=100), nullable=False,
+                                      server_default=sa.text("''")))
     with op.batch_alter_table('tickets', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('mailbox', sa.String(length=100), nullable=False, server_default=sa.text("''")))
+        batch_op.add_column(sa.Column('mailbox', sa.String(length=100), nullable=False,
+                                      server_default=sa.text("''")))
         batch_op.create_index('ix_tickets_due_id', ['due_on', 'id'], unique=False)
         batch_op.create_index('ix_tickets_language', ['language'], unique=False)
     with op.batch_alter_table('mailbox_state', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('label', sa.String(length=100), nullable=False, server_default=sa.text("''")))
+        batch_op.add_column(sa.Column('label', sa.String(length=100), nullable=False,
+                                      server_default=sa.text("''")))
         batch_op.add_column(sa.Column('watched_since', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('last_attempt_at', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('failing_since', sa.DateTime(), nullable=True))
-        batch_op.add_column(sa.Column('last_error', sa.Text(), nullable=False, server_default=sa.text("''")))
-        batch_op.add_column(sa.Column('login_failed', sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch_op.add_column(sa.Column('last_error', sa.Text(), nullable=False,
+                                      server_default=sa.text("''")))
+        batch_op.add_column(sa.Column('login_failed', sa.Boolean(), nullable=False,
+                                      server_default=sa.false()))
         batch_op.add_column(sa.Column('token_expires_at', sa.DateTime(), nullable=True))
-        batch_op.add_column(sa.Column('alerts_sent', sa.JSON(), nullable=False, server_default=sa.text("'{}'")))
+        batch_op.add_column(sa.Column('alerts_sent', sa.JSON(), nullable=False,
+                                      server_default=sa.text("'{}'")))
 
 
 def downgrade() -> None:

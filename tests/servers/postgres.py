@@ -59,8 +59,9 @@ class Postgres:
 
 
 def start_postgres() -> Postgres:
+    # mkdtemp's 0700 is enough: the server runs as the directory's owner (chowned below when
+    # root) and the tests reach it over TCP on 127.0.0.1, not through its socket directory.
     root = tempfile.mkdtemp(prefix="pg-")
-    os.chmod(root, 0o755)
     data = os.path.join(root, "data")
     if os.geteuid() == 0:
         user = pwd.getpwnam("postgres")

@@ -87,7 +87,9 @@ def _exe() -> str:
 def make_root() -> str:
     """A short, world-traversable directory in /tmp with run/, state/ and home/."""
     root = tempfile.mkdtemp(prefix="dc-")
-    os.chmod(root, 0o755)
+    # Search only, for others: as root, Dovecot's unprivileged users (dovecot, dovenull,
+    # nobody) reach the sockets, users file and homes below it by path; none needs to list it.
+    os.chmod(root, 0o701)
     for sub in ("run", "state", "home"):
         os.mkdir(os.path.join(root, sub))
     return root

@@ -63,7 +63,8 @@ def _account(dovecot: Dovecot) -> SimpleNamespace:
         c.logout()
         return {uid: tuple(v[b"FLAGS"]) for uid, v in data.items()}
 
-    return SimpleNamespace(user=user, password="secret", host=dovecot.host, port=dovecot.port,
+    return SimpleNamespace(user=user, password="secret",  # noqa: S106 - a test account
+                           host=dovecot.host, port=dovecot.port,
                            client=client, deliver=deliver, flags=flags, dovecot=dovecot)
 
 

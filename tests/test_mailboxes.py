@@ -88,7 +88,7 @@ def test_two_imap_mailboxes_keep_their_own_address_and_policy(
 def test_a_mailbox_whose_login_fails_does_not_stop_the_others(
         tmp_path, imap_account, second_imap_account, smtp, cli):
     config = _config(tmp_path, smtp, [
-        _imap(imap_account, "info", password="wrong-password"),
+        _imap(imap_account, "info", password="wrong-password"),  # noqa: S106 - test value
         _imap(second_imap_account, "privacy"),
     ], organisation={"staff_address": "dpo@harbourline.example"})
     second_imap_account.deliver("access_request_en.eml")

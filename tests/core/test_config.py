@@ -69,7 +69,7 @@ def test_unknown_environment_setting_is_refused(tmp_path):
 def test_password_command_supplies_the_secret(tmp_path):
     path = _write(tmp_path, "[inbox]\nkind = 'imap'\nhost = 'h'\nuser = 'u@example.org'\n"
                             "password_command = \"printf s3cret\"\n")
-    assert load_settings(path, {}).inbox.password == "s3cret"
+    assert load_settings(path, {}).inbox.password == "s3cret"  # noqa: S105 - test value
 
 
 def test_failing_password_command_is_a_config_error(tmp_path):
@@ -113,7 +113,8 @@ deadline_policy = "nl"
 def test_several_mailboxes_each_with_its_own_address_and_policy(tmp_path):
     settings = load_settings(_write(tmp_path, MAILBOXES), {})
     assert [m.name for m in settings.inboxes] == ["info", "privacy"]
-    assert settings.inbox is settings.inboxes[0] and settings.inbox.password == "s3cret"
+    assert settings.inbox is settings.inboxes[0]
+    assert settings.inbox.password == "s3cret"  # noqa: S105 - test value
     assert settings.inboxes[1].path == tmp_path / "privacy-mail"
     assert settings.reply_address("privacy")[0] == "privacy@example.org"
     assert settings.reply_address("info")[0] == "info@example.org"

@@ -1,6 +1,6 @@
 # rightsbot: the two set-up commands a newcomer needs.
 #   make run    install, create rightsbot.toml + database if missing, start the bot
-#   make test   install everything the tests need (apt packages when root), run the suite
+#   make test   install everything the tests need (apt packages when root), ruff, the suite
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -37,6 +37,7 @@ system-packages:
 	fi
 
 test: system-packages $(VENV)/.installed-test
+	$(BIN)/ruff check .
 	$(BIN)/pytest
 
 lint: $(VENV)/.installed-test

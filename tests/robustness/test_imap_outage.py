@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import logging
 import re
+import shutil
 import signal
 import threading
 import time
@@ -80,6 +81,7 @@ class OwnDovecot:
         if self.server.proc.poll() is None:
             self.server.stop()
         _kill(self.processes)
+        shutil.rmtree(self.server.root, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

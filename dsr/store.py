@@ -56,10 +56,12 @@ class Store:
         try:
             with self.engine.connect() as connection:
                 sqlite = self.engine.dialect.name == "sqlite"
-                if sqlite:
-                    # Batch migrations rebuild tables; SQLite must not enforce foreign keys
-                    # meanwhile, and the pragma only works outside a transaction.
-                    connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+                # Batch migrations rebuild tables; SQLite must not enforce foreign keys
+                # meanwhile, and the pragma only works outside a transaction, so it goes to
+                # the driver's connection (an open pooled connection always has one).
+                driver = connection.connection.driver_connection
+                if sqlite and driver is not None:
+                    driver.execute("PRAGMA foreign_keys=OFF")
                 with connection.begin():
                     if not sqlite:
                         # Several workers starting at once on an empty database: one migrates,
@@ -67,8 +69,8 @@ class Store:
                         connection.exec_driver_sql("SELECT pg_advisory_xact_lock(727361)")
                     config.attributes["connection"] = connection
                     command.upgrade(config, "head")
-                if sqlite:
-                    connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+                if sqlite and driver is not None:
+                    driver.execute("PRAGMA foreign_keys=ON")
         except OperationalError as exc:
             raise DatabaseUnavailable(f"database unavailable: {exc.orig}") from exc
 

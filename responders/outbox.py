@@ -36,6 +36,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -283,7 +284,7 @@ def _from_address(raw: bytes) -> str:
     head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
     parsed = email.message_from_bytes(head + b"\r\n\r\n", policy=email.policy.default)
     try:
-        addresses = parsed["From"].addresses if parsed["From"] else ()
+        addresses: tuple[Any, ...] = parsed["From"].addresses if parsed["From"] else ()
     except (AttributeError, IndexError, ValueError):
         return ""
     return addresses[0].addr_spec if len(addresses) == 1 else ""

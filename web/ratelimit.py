@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 
 from dsr.store import Store, utcnow
 from dsr.tickets import LoginFailure
@@ -33,7 +33,7 @@ class LoginThrottle:
     def is_blocked(self, name: str, address: str) -> bool:
         since = self._clock() - WINDOW
         with self._store().unit_of_work() as db:
-            def count(*where: object) -> int:
+            def count(*where: ColumnElement[bool]) -> int:
                 return int(db.execute(select(func.count()).select_from(LoginFailure)
                                       .where(LoginFailure.at > since, *where)).scalar_one())
             return (count(LoginFailure.name_key == self._name_key(name, address))

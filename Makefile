@@ -1,11 +1,13 @@
 # rightsbot: the two set-up commands a newcomer needs.
 #   make run    install, create rightsbot.toml + database if missing, start the bot
-#   make test   install everything the tests need (apt packages when root), ruff, the suite
+#   make test   install everything the tests need (apt packages when root), ruff, mypy, the suite
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 APT_PACKAGES := dovecot-imapd dovecot-core chromium postgresql openssl
+# The packages mypy checks (strict, pyproject.toml); tests/ has two conftest modules.
+TYPED := classifier dsr intake responders web rightsbot
 
 .PHONY: run test system-packages lint bench clean
 
@@ -38,10 +40,12 @@ system-packages:
 
 test: system-packages $(VENV)/.installed-test
 	$(BIN)/ruff check .
+	$(BIN)/mypy $(TYPED)
 	$(BIN)/pytest
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
+	$(BIN)/mypy $(TYPED)
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench.classify

@@ -93,29 +93,37 @@ _OUTLOOK_FROM = re.compile(r"^\s*\*?(from|van|von|de)\s*\*?\s*:", re.IGNORECASE)
 _OUTLOOK_NEXT = re.compile(
     r"^\s*\*?(sent|date|verzonden|datum|gesendet|envoyé|to|aan|an|à|cc)\s*\*?\s*:", re.IGNORECASE)
 _FORWARD = re.compile(
-    r"^\s*-{3,}\s*(forwarded message|doorgestuurd bericht|weitergeleitete nachricht|"
-    r"message transféré)", re.IGNORECASE)
+    r"^\s*(-{3,}\s*(forwarded message|doorgestuurd bericht|weitergeleitete nachricht|"
+    r"message transféré)|(begin forwarded message|begin doorgestuurd bericht|"
+    r"anfang der weitergeleiteten nachricht|début du message réexpédié)\s*:)", re.IGNORECASE)
+# A forward's subject prefix in the clients our writers use (Outlook's WG:/TR:/Doorst:).
+_FORWARD_SUBJECT = re.compile(r"(?i)^\s*(fwd?|wg|tr|doorst)\s*:")
 _SIGNATURE = re.compile(
     r"^(-- ?|sent from my \w+.*|verzonden vanaf mijn \w+.*|von meinem \w+ gesendet.*|"
     r"envoyé de mon \w+.*|get outlook for \w+.*)$", re.IGNORECASE)
 
 
-def new_text(body: str) -> str:
+def new_text(body: str, subject: str = "") -> str:
     """The sender's own new words: cut at quoted history or a signature, drop '>' lines.
 
-    A forwarded message is kept, since staff forward requests to the mailbox.
+    A forwarded message is kept, since staff forward requests to the mailbox. Outlook and
+    Apple Mail open a forward with the same header block or attribution line as a reply, so
+    under a forward's subject ("FW:", "WG:", "TR:") the first such block opens the forward.
     """
     lines = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     kept: list[str] = []
     forwarded = False
+    forward_subject = bool(_FORWARD_SUBJECT.match(subject))
     for index, line in enumerate(lines):
         if _FORWARD.match(line):
             forwarded = True
             kept.append(line)
             continue
         if not forwarded and _is_history_start(lines, index):
-            break
-        if _SIGNATURE.match(line.strip()) and kept and not forwarded:
+            if not forward_subject:
+                break
+            forwarded = True
+        if _SIGNATURE.match(line.strip()) and kept and not (forwarded or forward_subject):
             break
         if line.lstrip().startswith(">"):
             continue
@@ -144,7 +152,7 @@ _REPLY = re.compile(r"(?i)^\s*(re|aw|antw|sv|réf|ref)\s*:")
 
 def model_text(subject: str, body: str) -> str:
     """Subject and new text as one bounded string, the only input the classifier sees."""
-    body_text = new_text(body)
+    body_text = new_text(body, subject)
     subject = subject.strip()
     # A reply's subject is the old thread's, often a request we already answered ("Re: Your
     # data has been deleted"); when the reply has new text of its own, even "super, danke",

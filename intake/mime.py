@@ -61,7 +61,7 @@ class ParsedMessage:
 
     @property
     def new_text(self) -> str:
-        return new_text(self.text)
+        return new_text(self.text, self.subject)
 
     @property
     def thread_ids(self) -> list[str]:

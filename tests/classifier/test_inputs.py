@@ -82,6 +82,26 @@ def test_forwarded_request_is_kept_for_classification() -> None:
     assert "Please erase my data." in new_text(body)
 
 
+def test_outlook_and_apple_forwards_keep_the_forwarded_request() -> None:
+    # Outlook opens a forward with the same header block as a reply; the subject tells them apart.
+    outlook = ("Hi team, see below.\n-- \nJens\n\nFrom: Ann <ann@example.com>\n"
+               "Sent: Monday, 9 March 2026 10:02\nTo: Jens\nSubject: data\n\nPlease erase my data.")
+    apple = ("Passing this on.\n\nBegin forwarded message:\n\nFrom: Ann <ann@example.com>\n"
+             "Subject: data\n\nBitte löschen Sie meine Daten.")
+
+    for subject in ("FW: data", "Fwd: data", "WG: data", "TR: data", "Doorst: data"):
+        assert "Please erase my data." in new_text(outlook, subject), subject
+    assert "Bitte löschen Sie meine Daten." in new_text(apple)
+    assert "Please erase my data." in model_text("FW: data", outlook)
+
+
+def test_a_reply_to_a_forward_still_drops_the_history() -> None:
+    body = "Done, thanks.\n\nFrom: Jens\nSent: Monday\nSubject: FW: data\n\nPlease erase my data."
+
+    assert new_text(body, "Re: FW: data") == "Done, thanks."
+    assert new_text(body, "data") == "Done, thanks."
+
+
 def test_html_body_becomes_text_with_quotes_marked() -> None:
     text = html_to_text("<p>Delete&nbsp;my data</p><blockquote>old mail</blockquote>"
                         "<script>x()</script>")

@@ -89,3 +89,13 @@ def test_forwarding_headers_are_kept_for_the_signals():
     raw = (b"From: a@example.com\r\nResent-From: relay@forwarder.example\r\n"
            b"X-Forwarded-For: a@example.com info@harbourline.example\r\n\r\nhello")
     assert forwarded(parse(raw))["headers"] == ["resent-from", "x-forwarded-for"]
+
+
+def test_an_outlook_forward_keeps_the_forwarded_text_but_a_reply_does_not():
+    body = (b"Please register this.\r\n\r\nVan: Ann <ann@example.nl>\r\nVerzonden: maandag 9 maart"
+            b"\r\nOnderwerp: gegevens\r\n\r\nVerwijder al mijn gegevens.")
+    forward = parse(b"From: staff@example.com\r\nSubject: Doorst: gegevens\r\n\r\n" + body)
+    reply = parse(b"From: staff@example.com\r\nSubject: Re: gegevens\r\n\r\n" + body)
+
+    assert "Verwijder al mijn gegevens." in forward.new_text
+    assert reply.new_text == "Please register this."

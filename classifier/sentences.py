@@ -94,7 +94,7 @@ def _token_array(doc: Doc) -> np.ndarray:
 
 
 # Token hash -> whether it ends a sentence (hashes are the same in every vocabulary). Only
-# punctuation and whitespace tokens are looked up (46 kinds in all our 14,763 examples).
+# punctuation and whitespace tokens are looked up (46 kinds in all our 16,303 examples).
 _ENDS: dict[int, bool] = {}
 
 

@@ -249,8 +249,8 @@ def _training_data(nlp: Any, model: Classifier, examples: Sequence[Example],
     """Training examples: each mail tokenised and cue-marked, with its labels as cats.
 
     With a cache (one per process, shared vocabulary), a mail becomes a spaCy Example once
-    however many fits use it: each training example is in three of the four training sets per
-    member. Making an Example copies every token into its reference doc (0.9 s per fit on
+    however many fits use it: each training example is in all but one of the training sets
+    per member. Making an Example copies every token into its reference doc (0.9 s per fit on
     8,105 mails), so the Examples are cached too; fits only read them (spaCy's update copies
     the predicted doc before it changes anything).
     """
@@ -278,8 +278,8 @@ _shared: dict[str, Any] = {}
 def _shared_base() -> tuple[Classifier, dict[tuple[str, ...], Any]]:
     if "base" not in _shared:
         _shared["base"] = build_pipeline()[1]
-        _shared["docs"] = {}
-    return _shared["base"], _shared["docs"]
+        _shared["examples"] = {}
+    return _shared["base"], _shared["examples"]
 
 
 def _fit_member(job: Fit, epoch_done: Callable[[float], None]) -> bytes:
@@ -292,9 +292,9 @@ def _fit_member(job: Fit, epoch_done: Callable[[float], None]) -> bytes:
     seed = job.seed + 1000 * job.member
     fix_random_seed(seed)
     rng = random.Random(seed)
-    base, docs = _shared_base()
+    base, made = _shared_base()
     nlp, model = build_pipeline(job.textcat_model, base)
-    training = _training_data(nlp, model, job.examples, docs)
+    training = _training_data(nlp, model, job.examples, made)
     with nlp.select_pipes(enable=["textcat_multilabel"]):
         nlp.initialize(lambda: training)
         optimizer = Adam(job.learn_rate, use_averages=True, L2=1e-6, grad_clip=1.0)

@@ -201,25 +201,17 @@ def _run_fits(jobs: list[Fit], workers: int, progress: Progress | None,
     with context.Manager() as manager:
         epochs_done = manager.Queue()
         with context.Pool(min(workers, len(jobs))) as pool:
-            pending = [pool.apply_async(_fit_in_worker, (job, epochs_done)) for job in jobs]
+            pending = {(job.fold, job.member): pool.apply_async(_fit_in_worker, (job, epochs_done))
+                       for job in jobs}
             finished = 0
             while finished < len(pending):
                 message = epochs_done.get()
-                if message is not None:
+                if isinstance(message, tuple):  # a fit ended: its (fold, member)
+                    finished += 1
+                    trained[message] = pending[message].get()  # raises the worker's error
+                    hand_over_finished_folds()
+                else:
                     report(message)
-                    continue
-                finished += 1
-                # The worker says it is done just before its result arrives; wait for it.
-                before, deadline = len(trained), time.monotonic() + 5
-                while len(trained) == before and time.monotonic() < deadline:
-                    for job, result in zip(jobs, pending, strict=True):
-                        if (job.fold, job.member) not in trained and result.ready():
-                            trained[job.fold, job.member] = result.get()
-                    time.sleep(0.01)
-                hand_over_finished_folds()
-            for job, result in zip(jobs, pending, strict=True):
-                trained[job.fold, job.member] = result.get()
-            hand_over_finished_folds()
             return trained
 
 
@@ -227,7 +219,7 @@ def _fit_in_worker(job: Fit, epochs_done: Any) -> bytes:
     try:
         return _fit_member(job, epochs_done.put)
     finally:
-        epochs_done.put(None)
+        epochs_done.put((job.fold, job.member))
 
 
 def _fold(example: Example, folds: int) -> int:
